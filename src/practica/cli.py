@@ -1,0 +1,240 @@
+"""The ``practica`` command: argument parsing and printing only.
+
+    practica list                      experiments, handout references, targets, data found
+    practica show NAME                 an experiment's config keys, defaults and help
+    practica run NAME [--set k=v ...]  run with the handout's defaults (overrides optional)
+    practica resume RUN_DIR            continue an interrupted run from its checkpoint
+    practica data status|verify|fetch  where the data sets are and whether they are valid
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .errors import PracticaError, TrainingDiverged
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (``practica: error: ...``) and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"practica: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("run settings (shared by every experiment)")
+    g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    g.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                   help="where to train (default: CUDA if available, else CPU)")
+    g.add_argument("--amp", default="none", choices=("none", "bf16", "fp16"),
+                   help="mixed precision autocast (bf16 works on CPU; fp16 needs CUDA)")
+    g.add_argument("--channels-last", action="store_true",
+                   help="use the channels_last memory format for 4-D tensors")
+    g.add_argument("--no-progress", action="store_true", help="no progress bars")
+    g.add_argument("--data-dir", help="folder with the data sets (else PRACTICA_DATA, "
+                   "else the cache ~/.cache/practica)")
+    g.add_argument("--offline", action="store_true", help="never try to download data")
+    g.add_argument("--runs-dir", help="root of run directories (else PRACTICA_RUNS, else ./runs)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="practica", description="The classic deep-learning curriculum: "
+                     "every handout experiment, runnable by one command.")
+    parser.add_argument("--version", action="version", version=f"practica {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser("list", help="list the experiments")
+    p.add_argument("--markdown", action="store_true", help="print the README's table")
+    p.add_argument("--data-dir", help="folder with the data sets")
+
+    p = sub.add_parser("show", help="show an experiment's config keys and defaults")
+    p.add_argument("name")
+
+    p = sub.add_parser("run", help="run an experiment")
+    p.add_argument("name", help="experiment name (see `practica list`)")
+    p.add_argument("--config", metavar="FILE.toml", help="TOML file of config overrides")
+    p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
+                   help="override one config value (repeatable), e.g. --set lr=0.01")
+    p.add_argument("--smoke", action="store_true", help="use the short smoke-test budget")
+    _add_run_options(p)
+
+    p = sub.add_parser("resume", help="continue an interrupted run from its last checkpoint")
+    p.add_argument("run_dir")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), help="override the device")
+
+    p = sub.add_parser("data", help="find, verify or download the data sets")
+    p.add_argument("action", choices=("status", "verify", "fetch"))
+    p.add_argument("names", nargs="*", help="data sets (default: all)")
+    p.add_argument("--data-dir", help="folder with the data sets")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    return parser
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from .data import DATASETS
+    from .experiments.registry import REGISTRY
+
+    found = {name: info.locate(args.data_dir) for name, info in DATASETS.items()}
+    if args.markdown:
+        print("| experiment | handout | what it reproduces | handout figure | data |")
+        print("|---|---|---|---|---|")
+        for e in REGISTRY.values():
+            target = f"{e.target.metric} {'≥' if e.target.higher_is_better else '≤'} " \
+                     f"{e.target.value}" if e.target else "—"
+            print(f"| `{e.name}` | {e.handout} | {e.description} | {target} | "
+                  f"{', '.join(e.datasets) or 'none'} |")
+        return 0
+    for e in REGISTRY.values():
+        data = ", ".join(f"{d} ({'found' if found.get(d) else 'missing'})" for d in e.datasets)
+        target = (f"{e.target.metric} {'≥' if e.target.higher_is_better else '≤'} "
+                  f"{e.target.value}") if e.target else "no figure"
+        print(f"{e.name}\n    {e.description}\n    handout: {e.handout}\n"
+              f"    target: {target}\n    data: {data or 'none'}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from .config import describe_fields
+    from .experiments.registry import get
+
+    e = get(args.name)
+    config = e.default_config()
+    print(f"{e.name}: {e.description}\nhandout: {e.handout}\n")
+    for name, tp, _default, help_text in describe_fields(e.config_cls):
+        value = getattr(config, name)
+        print(f"  {name:<16} {tp:<12} {value!s:<22} {help_text}")
+    if e.smoke:
+        smoke = ", ".join(f"{k}={v}" for k, v in e.smoke.items())
+        print(f"\nsmoke budget (--smoke): {smoke}")
+    return 0
+
+
+def _settings(args: argparse.Namespace):
+    from .context import Settings
+
+    return Settings(seed=args.seed, device=args.device, amp=args.amp,
+                    channels_last=args.channels_last, progress=_progress(args),
+                    data_dir=args.data_dir, offline=args.offline)
+
+
+def _progress(args: argparse.Namespace) -> bool:
+    return not getattr(args, "no_progress", False) and sys.stderr.isatty()
+
+
+def _report_run(run) -> None:
+    summary = run.summary() or {}
+    target = summary.get("target") or {}
+    metrics = summary.get("metrics", {})
+    shown = {k: v for k, v in metrics.items() if "/" in k and k.count("/") == 1}
+    line = ", ".join(f"{k} {v:.4f}" for k, v in shown.items() if isinstance(v, float))
+    _say(f"finished: {line}" if line else "finished")
+    if target:
+        verdict = {True: "reaches", False: "is below", None: "cannot be compared with"}[
+            target.get("passed")]
+        measured = target.get("measured")
+        m = f"{measured:.4f}" if isinstance(measured, float) else measured
+        _say(f"{target['metric']} {m} {verdict} the handout's figure {target['value']}")
+    _say(f"report: {run.path / 'report.html'}")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .experiments.base import start
+    from .experiments.registry import get
+
+    experiment = get(args.name)
+    config = experiment.resolve_config(args.config, args.set, smoke=args.smoke)
+    settings = _settings(args)
+    run = start(experiment, config, settings, args.runs_dir, announce=_say)
+    _report_run(run)
+    return 0
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from .experiments.base import resume
+
+    run = resume(args.run_dir, progress=_progress(args), device=args.device, announce=_say)
+    _report_run(run)
+    return 0
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    from .data import DATASETS
+    from .data.store import data_roots, download
+
+    names = args.names or list(DATASETS)
+    unknown = [n for n in names if n not in DATASETS]
+    if unknown:
+        raise PracticaError(f"unknown data set(s) {', '.join(unknown)}; "
+                            f"known: {', '.join(DATASETS)}")
+    status = 0
+    if args.action == "status":
+        print("data roots searched: " + ", ".join(str(r) for r in data_roots(args.data_dir)))
+    for name in names:
+        info = DATASETS[name]
+        where = info.locate(args.data_dir)
+        if args.action == "status":
+            print(f"{name:<14} {'found: ' + str(where) if where else 'missing — ' + info.how_to_get}")
+        elif args.action == "verify":
+            if where is None:
+                print(f"{name}: missing — {info.how_to_get}")
+                status = 1
+                continue
+            report = info.verify(where)
+            print(f"{name}: {'valid' if report.valid else 'INVALID'} ({where})")
+            for line in report.lines:
+                print(f"    {line}")
+            status |= 0 if report.valid else 1
+        else:
+            if where is not None:
+                print(f"{name}: already present at {where}")
+                continue
+            for item in info.downloads:
+                dest = download(item, _fetch_dir(name), progress=_progress(args))
+                print(f"{name}: downloaded {dest} (checksum verified)")
+    return status
+
+
+def _fetch_dir(name: str):
+    from .data.mnist import SETS
+    from .data.store import cache_dir
+
+    return cache_dir() / SETS[name].folders[0] if name in SETS else cache_dir()
+
+
+COMMANDS = {"list": cmd_list, "show": cmd_show, "run": cmd_run, "resume": cmd_resume,
+            "data": cmd_data}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except TrainingDiverged as exc:
+        _say(f"practica: {exc}")
+        return 1
+    except PracticaError as exc:
+        _say(f"practica: error: {exc}")
+        return 2
+    except KeyboardInterrupt:
+        _say("practica: interrupted" + (
+            "; continue with `practica resume RUN_DIR`" if args.command in ("run", "resume")
+            else ""))
+        return 130
+    except BrokenPipeError:  # e.g. `practica list | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,21 @@
+"""User-facing errors: one line, saying what went wrong and what to do."""
+
+
+class PracticaError(Exception):
+    """An error caused by the user's input or environment (not a bug).
+
+    The CLI prints its message on one line and exits with status 2; tracebacks are kept
+    for real bugs.
+    """
+
+
+class ConfigError(PracticaError):
+    """A bad configuration value, key or file."""
+
+
+class DataError(PracticaError):
+    """A data set is missing, corrupt or in an unexpected format."""
+
+
+class TrainingDiverged(PracticaError):
+    """The training loss became NaN or infinite."""

@@ -1,0 +1,1 @@
+"""Experiments: one module per handout exercise, registered in registry.py."""

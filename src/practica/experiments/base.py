@@ -1,0 +1,210 @@
+"""What an experiment is, and how one is run and recorded.
+
+An :class:`Experiment` couples a handout exercise (its reference, its target figure, the
+data it needs) with a config dataclass holding the handout's defaults and a ``run``
+function ``run(config, ctx) -> {metric: value}``. :func:`start` and :func:`resume` wrap
+that function with everything a run needs around it: the run directory, config.json,
+plots, summary.json and report.html.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import config as cfgmod
+from ..context import RunContext, Settings
+from ..errors import PracticaError, TrainingDiverged
+from ..records import Run
+
+
+@dataclass(frozen=True)
+class Target:
+    """The handout's figure for an experiment: a floor to reach (or a ceiling for losses)."""
+
+    metric: str  # key of the final metrics, e.g. "test/accuracy"
+    value: float
+    source: str  # where the handout says so
+    higher_is_better: bool = True
+
+    def passed(self, measured: float | None) -> bool | None:
+        if measured is None:
+            return None
+        return measured >= self.value if self.higher_is_better else measured <= self.value
+
+
+RunFn = Callable[[Any, RunContext], Mapping[str, float]]
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A runnable handout exercise."""
+
+    name: str
+    handout: str
+    description: str
+    config_cls: type
+    run: RunFn
+    target: Target | None = None
+    datasets: tuple[str, ...] = ()
+    defaults: Mapping[str, Any] = field(default_factory=dict)  # named variants
+    smoke: Mapping[str, Any] = field(default_factory=dict)  # short-budget overrides
+
+    def default_config(self) -> Any:
+        return cfgmod.apply_overrides(self.config_cls(), self.defaults)
+
+    def resolve_config(self, toml_path: str | Path | None = None,
+                       set_pairs: tuple[str, ...] | list[str] = (),
+                       smoke: bool = False) -> Any:
+        config = self.default_config()
+        if smoke:
+            config = cfgmod.apply_overrides(config, self.smoke)
+        if toml_path is not None:
+            config = cfgmod.apply_overrides(config, cfgmod.load_toml(toml_path))
+        return cfgmod.apply_overrides(config, cfgmod.parse_set(set_pairs))
+
+
+def run_record(experiment: Experiment, config: Any, settings: Settings) -> dict[str, Any]:
+    return {
+        "experiment": experiment.name,
+        "handout": experiment.handout,
+        "description": experiment.description,
+        "config": cfgmod.to_dict(config),
+        "settings": settings.to_dict(),
+        "command": sys.argv[1:],
+    }
+
+
+def runs_root(explicit: str | Path | None = None) -> Path:
+    """``--runs-dir``, else ``PRACTICA_RUNS``, else ``./runs``."""
+    import os
+
+    return Path(explicit or os.environ.get("PRACTICA_RUNS") or "runs")
+
+
+def start(experiment: Experiment, config: Any, settings: Settings,
+          root: str | Path | None = None, *, announce: Callable[[str], None] | None = None
+          ) -> Run:
+    """Create a run directory for ``experiment`` and run it to the end."""
+    run = Run.create(runs_root(root), experiment.name, run_record(experiment, config, settings))
+    if announce:
+        announce(f"run directory: {run.path}")
+    execute(experiment, config, run, settings, resuming=False)
+    return run
+
+
+def resume(run_dir: str | Path, *, progress: bool | None = None, device: str | None = None,
+           announce: Callable[[str], None] | None = None) -> Run:
+    """Continue an interrupted run from its last checkpoint."""
+    from .registry import get
+
+    run = Run.open(Path(run_dir))
+    record = run.record
+    experiment = get(record["experiment"])
+    config = cfgmod.from_dict(experiment.config_cls, record["config"])
+    stored = dict(record.get("settings", {}))
+    if progress is not None:
+        stored["progress"] = progress
+    if device is not None:
+        stored["device"] = device
+    settings = Settings(**stored)
+    summary = run.summary()
+    if summary and summary.get("status") == "completed":
+        raise PracticaError(f"{run.path} already completed; nothing to resume")
+    if announce:
+        announce(f"resuming {run.path}")
+    execute(experiment, config, run, settings, resuming=True)
+    return run
+
+
+def execute(experiment: Experiment, config: Any, run: Run, settings: Settings, *,
+            resuming: bool) -> dict[str, Any]:
+    """Run ``experiment`` in ``run``; write plots, summary.json and report.html."""
+    ctx = RunContext(run, settings, resuming=resuming)
+    ctx.experiment = experiment
+    started = time.perf_counter()
+    status, metrics, error = "completed", {}, None
+    try:
+        metrics = dict(experiment.run(config, ctx))
+    except TrainingDiverged as exc:
+        status, error = "diverged", str(exc)
+        raise
+    except KeyboardInterrupt:
+        status, error = "interrupted", "interrupted by the user; continue with practica resume"
+        raise
+    except BaseException as exc:
+        status, error = "failed", f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        run.close()
+        summary = make_summary(experiment, run, metrics, status, error,
+                               time.perf_counter() - started, ctx)
+        try:
+            finish(run, summary, ctx)
+        except Exception as exc:  # a plotting problem must not hide the real error
+            if status == "completed":
+                raise
+            print(f"practica: warning: could not write the report: {exc}", file=sys.stderr)
+    return summary
+
+
+def make_summary(experiment: Experiment, run: Run, metrics: Mapping[str, float], status: str,
+                 error: str | None, seconds: float, ctx: RunContext) -> dict[str, Any]:
+    previous = run.summary() or {}
+    summary: dict[str, Any] = {
+        "experiment": experiment.name,
+        "handout": experiment.handout,
+        "status": status,
+        "metrics": dict(metrics),
+        "wall_time_s": round(seconds + float(previous.get("wall_time_s", 0.0)), 2),
+        "train_time_s": round(sum(ctx.train_times.values()), 2),
+        "resumed": ctx.resuming or bool(previous.get("resumed")),
+    }
+    summary.update(ctx.summary_extra)
+    if error:
+        summary["error"] = error
+    if experiment.target is not None:
+        t = experiment.target
+        measured = metrics.get(t.metric)
+        summary["target"] = {"metric": t.metric, "value": t.value, "source": t.source,
+                             "higher_is_better": t.higher_is_better, "measured": measured,
+                             "passed": t.passed(measured)}
+    return summary
+
+
+def finish(run: Run, summary: Mapping[str, Any], ctx: RunContext) -> None:
+    from ..report.html import write_run_report
+    from ..report.plots import learning_curves
+
+    rows = run.metrics()
+    if rows and ctx.standard_plots:
+        learning_curves(rows, run.plots, title=summary["experiment"])
+    run.write_summary(summary)
+    write_run_report(run.path, extra_sections=ctx.report_sections)
+
+
+def child(ctx: RunContext, label: str, experiment: Experiment, config: Any) -> dict[str, Any]:
+    """Run ``experiment`` as a sub-run of ``ctx.run`` in ``children/<label>/``.
+
+    Used by comparison and sweep experiments. On resume, finished children are not rerun
+    and an unfinished one continues from its own checkpoint.
+    """
+    path = ctx.run.path / "children" / label
+    if (path / "config.json").is_file():
+        sub = Run.open(path)
+        summary = sub.summary()
+        if summary and summary.get("status") == "completed":
+            return summary
+        resuming = True
+    else:
+        record = run_record(experiment, config, ctx.settings)
+        record["parent"] = str(ctx.run.path)
+        sub = Run.create_at(path, record)
+        resuming = False
+    settings = dataclasses.replace(ctx.settings)
+    return execute(experiment, config, sub, settings, resuming=resuming)

@@ -1,0 +1,124 @@
+"""Shared wiring for image-classification experiments trained with the PyTorch loop.
+
+An experiment defines its model; everything else — data to tensors, batches,
+augmentation, optimiser, schedule, the loop, final confusion matrix and per-class
+accuracy — is here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..config import non_negative, option, positive
+from ..context import RunContext
+from ..data import DATASETS, ImageDataset, cifar10, mnist
+from ..data.preprocess import PREPROCESS, preprocess
+from ..report.plots import confusion_matrix_plot
+from ..train import EpochBatches, LoopConfig, Trainer
+from ..train.augment import crop_flip
+from ..train.classification import (
+    confusion_matrix,
+    cross_entropy_step,
+    evaluator,
+    predict,
+)
+from ..train.optim import OPTIMIZERS, SCHEDULES, make_optimizer, make_schedule
+
+
+@dataclass
+class TrainingConfig:
+    """Training options shared by the classification experiments."""
+
+    batch_size: int = positive("minibatch size", 200)
+    steps: int = positive("number of optimisation steps", 1400)
+    eval_every: int = positive("evaluate on the whole test set every this many steps", 100)
+    optimizer: str = option("sgd", "optimiser", choices=OPTIMIZERS)
+    lr: float = positive("learning rate", 1e-3)
+    momentum: float = non_negative("momentum (momentum/nesterov optimisers)", 0.9)
+    weight_decay: float = non_negative("L2 weight decay", 0.0)
+    schedule: str = option("constant", "learning-rate schedule", choices=SCHEDULES)
+    warmup_steps: int = non_negative("linear warm-up steps", 0)
+    label_smoothing: float = option(0.0, "label smoothing of the cross-entropy",
+                                    check=lambda v: 0 <= v < 1, check_msg="must be in [0, 1)")
+    augment: bool = option(False, "random translations (±4 px) and horizontal flips")
+    clip_grad_norm: float = non_negative("clip the gradient norm to this (0: off)", 0.0)
+    preprocess: str = option("mean", "input normalisation (see data/preprocess.py)",
+                             choices=PREPROCESS)
+
+
+def load_images(name: str, ctx: RunContext) -> ImageDataset:
+    """Load a registered image data set with the run's data settings."""
+    s = ctx.settings
+    if name == "cifar10":
+        return cifar10.load(s.data_dir, offline=s.offline, progress=s.progress)
+    if name in mnist.SETS:
+        return mnist.load(name, s.data_dir, offline=s.offline, progress=s.progress)
+    raise ValueError(f"not an image classification data set: {name} (known: {list(DATASETS)})")
+
+
+def to_tensors(dataset: ImageDataset, how: str) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    train_x, test_x = preprocess(dataset, how)
+    return {"train": (torch.from_numpy(train_x), torch.from_numpy(dataset.train.labels)),
+            "test": (torch.from_numpy(test_x), torch.from_numpy(dataset.test.labels))}
+
+
+def train_classifier(cfg: TrainingConfig, ctx: RunContext, model: nn.Module,
+                     dataset: ImageDataset, *, name: str = "",
+                     tensors: dict[str, tuple[torch.Tensor, torch.Tensor]] | None = None,
+                     transform: Callable[[torch.Tensor], torch.Tensor] | None = None
+                     ) -> dict[str, float]:
+    """Train ``model`` on ``dataset`` with ``cfg``; return flat final metrics.
+
+    Also writes a confusion-matrix plot and puts per-class test accuracy in the summary.
+    """
+    tensors = tensors or to_tensors(dataset, cfg.preprocess)
+    train_x, train_y = tensors["train"]
+    sampler = EpochBatches(len(train_y), cfg.batch_size, seed=ctx.settings.seed)
+
+    def batch_at(step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        idx = sampler(step)
+        return train_x[idx], train_y[idx]
+
+    if transform is None and cfg.augment:
+        transform = crop_flip(4)
+    optimizer = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr,
+                               momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    scheduler = make_schedule(cfg.schedule, optimizer, cfg.steps,
+                              warmup_steps=cfg.warmup_steps)
+    trainer = Trainer(ctx, model, optimizer, batch_at,
+                      cross_entropy_step(cfg.label_smoothing, transform),
+                      evaluator({"test": tensors["test"]}, ctx),
+                      LoopConfig(steps=cfg.steps, eval_every=cfg.eval_every,
+                                 clip_grad_norm=cfg.clip_grad_norm or None),
+                      scheduler=scheduler, name=name)
+    final = trainer.fit()
+    test_x, test_y = tensors["test"]
+    model.eval()
+    pred = predict(model, test_x, ctx).argmax(1)
+    cm = confusion_matrix(pred, test_y, len(dataset.classes)).numpy()
+    per_class = cm.diagonal() / np.maximum(cm.sum(axis=1), 1)
+    ctx.summary_extra["per_class_accuracy"] = {
+        c: round(float(a), 4) for c, a in zip(dataset.classes, per_class, strict=True)}
+    ctx.summary_extra["steps"] = cfg.steps
+    confusion_matrix_plot(cm, dataset.classes, ctx.run.plots / "confusion_matrix.png",
+                          title=f"{name or 'test'} confusion matrix")
+    return flatten(final)
+
+
+def flatten(results: dict[str, dict[str, float]]) -> dict[str, float]:
+    """{"test": {"accuracy": a}} → {"test/accuracy": a}."""
+    return {f"{split}/{k}": v for split, metrics in results.items() for k, v in metrics.items()}
+
+
+def n_inputs(dataset: ImageDataset) -> int:
+    return int(np.prod(dataset.train.images.shape[1:]))
+
+
+def describe_model(model: nn.Module) -> dict[str, Any]:
+    return {"parameters": sum(p.numel() for p in model.parameters())}

@@ -1,0 +1,32 @@
+"""All experiments by name. ``practica list`` and the README table come from here."""
+
+from __future__ import annotations
+
+from ..errors import PracticaError
+from . import mlp_torch
+from .base import Experiment
+
+_MODULES = (mlp_torch,)
+
+REGISTRY: dict[str, Experiment] = {}
+for _module in _MODULES:
+    for _exp in _module.EXPERIMENTS:
+        if _exp.name in REGISTRY:  # pragma: no cover - a programming error
+            raise RuntimeError(f"experiment {_exp.name} registered twice")
+        REGISTRY[_exp.name] = _exp
+
+
+def get(name: str) -> Experiment:
+    """The experiment called ``name``; a one-line error lists close names otherwise."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        import difflib
+
+        close = difflib.get_close_matches(name, REGISTRY, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; see `practica list`"
+        raise PracticaError(f"unknown experiment {name!r}{hint}") from None
+
+
+def names() -> list[str]:
+    return list(REGISTRY)

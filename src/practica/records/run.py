@@ -1,0 +1,235 @@
+"""One run's directory: config, metrics (CSV + TensorBoard), checkpoints, plots, summary.
+
+Layout of ``runs/NAME/<timestamp>/``::
+
+    config.json          resolved config, seed, settings, versions, git commit, device
+    metrics.csv          step,split,metric,value — one row per logged value
+    events.out.tfevents* TensorBoard events (same values)
+    checkpoints/last.pt  latest checkpoint (written atomically)
+    plots/*.png          figures
+    summary.json         final metrics next to the handout's figure, pass/fail
+    report.html          plots, config and summary on one page
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+
+METRICS_HEADER = ("step", "split", "metric", "value")
+
+
+def _git_commit() -> str | None:
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
+                             text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def environment_info() -> dict[str, Any]:
+    """Versions of practica, Python and the libraries, the platform and the git commit."""
+    import numpy
+    import torch
+
+    info: dict[str, Any] = {
+        "practica": __version__,
+        "python": sys.version.split()[0],
+        "numpy": numpy.__version__,
+        "torch": torch.__version__,
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "cuda": torch.cuda.is_available(),
+        "git_commit": _git_commit(),
+    }
+    try:
+        import torchvision
+
+        info["torchvision"] = torchvision.__version__
+    except ImportError:  # pragma: no cover
+        pass
+    return info
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def write_json(path: Path, data: Any) -> None:
+    atomic_write_text(path, json.dumps(_json_safe(data), indent=2, sort_keys=False) + "\n")
+
+
+class Run:
+    """A run directory. Create with :meth:`create`, reopen for resuming with :meth:`open`."""
+
+    def __init__(self, path: Path, *, tensorboard: bool = True) -> None:
+        self.path = Path(path)
+        self.checkpoints = self.path / "checkpoints"
+        self.plots = self.path / "plots"
+        self._tensorboard = tensorboard
+        self._writer: Any = None
+        self._csv: Any = None
+        self._csv_writer: Any = None
+
+    # -- creation -----------------------------------------------------------------------
+    @classmethod
+    def create(cls, root: Path, experiment: str, record: Mapping[str, Any], *,
+               tensorboard: bool = True) -> Run:
+        """Make ``root/experiment/<timestamp>/`` and write ``config.json`` there."""
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        base = Path(root) / experiment
+        base.mkdir(parents=True, exist_ok=True)
+        path, n = base / stamp, 1
+        while True:
+            try:
+                path.mkdir()
+                break
+            except FileExistsError:
+                n += 1
+                path = base / f"{stamp}-{n}"
+        return cls._init_dir(path, record, tensorboard)
+
+    @classmethod
+    def create_at(cls, path: Path, record: Mapping[str, Any], *, tensorboard: bool = True) -> Run:
+        """Make a run directory at exactly ``path`` (used for sub-runs)."""
+        Path(path).mkdir(parents=True)
+        return cls._init_dir(Path(path), record, tensorboard)
+
+    @classmethod
+    def _init_dir(cls, path: Path, record: Mapping[str, Any], tensorboard: bool) -> Run:
+        run = cls(path, tensorboard=tensorboard)
+        run.checkpoints.mkdir()
+        run.plots.mkdir()
+        full = dict(record)
+        full.setdefault("created", dt.datetime.now().isoformat(timespec="seconds"))
+        full["environment"] = environment_info()
+        write_json(path / "config.json", full)
+        with (path / "metrics.csv").open("w", newline="") as fh:
+            csv.writer(fh).writerow(METRICS_HEADER)
+        return run
+
+    @classmethod
+    def open(cls, path: Path, *, tensorboard: bool = True) -> Run:
+        """Reopen an existing run directory (for resuming or re-plotting)."""
+        path = Path(path)
+        if not (path / "config.json").is_file():
+            from ..errors import PracticaError
+
+            raise PracticaError(f"{path} is not a practica run directory (no config.json)")
+        run = cls(path, tensorboard=tensorboard)
+        run.checkpoints.mkdir(exist_ok=True)
+        run.plots.mkdir(exist_ok=True)
+        return run
+
+    @property
+    def record(self) -> dict[str, Any]:
+        return json.loads((self.path / "config.json").read_text())
+
+    # -- metrics ------------------------------------------------------------------------
+    def _open_writers(self) -> None:
+        if self._csv is None:
+            self._csv = (self.path / "metrics.csv").open("a", newline="")
+            self._csv_writer = csv.writer(self._csv)
+
+    def writer(self) -> Any:
+        """The TensorBoard SummaryWriter (created on first use), or None if disabled."""
+        if self._writer is None and self._tensorboard:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self._writer = SummaryWriter(log_dir=str(self.path))
+        return self._writer
+
+    def log(self, step: int, split: str, metrics: Mapping[str, float]) -> None:
+        """Record ``metrics`` (name → value) for ``split`` at ``step``."""
+        self._open_writers()
+        writer = self.writer()
+        for name, value in metrics.items():
+            value = float(value)
+            self._csv_writer.writerow((step, split, name, repr(value)))
+            if writer is not None:
+                writer.add_scalar(f"{split}/{name}", value, step)
+        self._csv.flush()
+
+    def truncate_metrics(self, after_step: int) -> None:
+        """Drop metric rows logged after ``after_step`` (used when resuming)."""
+        self.close()
+        path = self.path / "metrics.csv"
+        rows = read_metrics(path)
+        kept = [r for r in rows if r["step"] <= after_step]
+        tmp = path.with_name(".metrics.csv.tmp")
+        with tmp.open("w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(METRICS_HEADER)
+            for r in kept:
+                w.writerow((r["step"], r["split"], r["metric"], repr(r["value"])))
+        os.replace(tmp, path)
+        if self._tensorboard:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self._writer = SummaryWriter(log_dir=str(self.path), purge_step=after_step + 1)
+
+    def metrics(self) -> list[dict[str, Any]]:
+        if self._csv is not None:
+            self._csv.flush()
+        return read_metrics(self.path / "metrics.csv")
+
+    # -- summary ------------------------------------------------------------------------
+    def write_summary(self, summary: Mapping[str, Any]) -> None:
+        write_json(self.path / "summary.json", summary)
+
+    def summary(self) -> dict[str, Any] | None:
+        path = self.path / "summary.json"
+        return json.loads(path.read_text()) if path.is_file() else None
+
+    def write_json(self, name: str, data: Any) -> Path:
+        path = self.path / name
+        write_json(path, data)
+        return path
+
+    def close(self) -> None:
+        if self._csv is not None:
+            self._csv.close()
+            self._csv = self._csv_writer = None
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+def read_metrics(path: Path) -> list[dict[str, Any]]:
+    """Rows of a metrics.csv as dicts with int step and float value."""
+    rows = []
+    with Path(path).open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            rows.append({"step": int(row["step"]), "split": row["split"],
+                         "metric": row["metric"], "value": float(row["value"])})
+    return rows

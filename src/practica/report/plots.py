@@ -1,0 +1,104 @@
+"""Matplotlib figures for runs: learning curves, comparisons, confusion matrices."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+SPLIT_STYLE = {"train": "-", "val": "--", "test": "-"}
+
+
+def _series(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, list[tuple[int, float]]]]:
+    """metric -> split -> [(step, value)] from metrics.csv rows."""
+    out: dict[str, dict[str, list[tuple[int, float]]]] = defaultdict(lambda: defaultdict(list))
+    for r in rows:
+        out[r["metric"]][r["split"]].append((r["step"], r["value"]))
+    return out
+
+
+def learning_curves(rows: Sequence[Mapping[str, Any]], out_dir: Path, *,
+                    title: str = "", xlabel: str = "step") -> list[Path]:
+    """One PNG per metric (loss, accuracy, ...) with a line per split (train, test, ...)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for metric, by_split in sorted(_series(rows).items()):
+        fig, ax = plt.subplots(figsize=(6, 4), dpi=110)
+        for split, points in sorted(by_split.items()):
+            points.sort()
+            steps, values = zip(*points, strict=True)
+            ax.plot(steps, values, SPLIT_STYLE.get(split, "-"), marker="." if len(steps) < 40
+                    else None, label=split)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(metric)
+        ax.set_title(f"{title} — {metric}" if title else metric)
+        ax.grid(alpha=0.3)
+        ax.legend()
+        fig.tight_layout()
+        path = out_dir / f"{_slug(metric)}.png"
+        fig.savefig(path)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def compare_curves(runs: Mapping[str, Sequence[Mapping[str, Any]]], metric: str,
+                   path: Path, *, splits: Sequence[str] = ("train", "test"),
+                   title: str = "", xlabel: str = "step") -> Path:
+    """Several runs' ``metric`` on one axis: a colour per run, a line style per split."""
+    fig, ax = plt.subplots(figsize=(6.5, 4.2), dpi=110)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (label, rows) in enumerate(runs.items()):
+        by_split = _series(rows).get(metric, {})
+        for split in splits:
+            points = sorted(by_split.get(split, []))
+            if not points:
+                continue
+            steps, values = zip(*points, strict=True)
+            ax.plot(steps, values, "--" if split == "train" else "-",
+                    color=colours[i % len(colours)], label=f"{label} ({split})")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(metric)
+    ax.set_title(title or metric)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def confusion_matrix_plot(matrix: np.ndarray, classes: Sequence[str], path: Path,
+                          title: str = "confusion matrix") -> Path:
+    """A row-normalised confusion matrix (rows: true class, columns: predicted)."""
+    matrix = np.asarray(matrix, dtype=float)
+    norm = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(6, 5.4), dpi=110)
+    im = ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(len(classes)), classes, fontsize=8)
+    for i in range(len(classes)):
+        for j in range(len(classes)):
+            ax.text(j, i, f"{norm[i, j]:.2f}", ha="center", va="center", fontsize=6,
+                    color="white" if norm[i, j] > 0.5 else "black")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)

@@ -1,0 +1,46 @@
+"""Deterministic minibatches from in-memory tensors.
+
+The batch for step ``s`` is a function of (seed, s) alone: each epoch draws its own
+permutation from a generator seeded with (seed, epoch). A resumed run therefore sees
+exactly the batches an uninterrupted run would have seen, without saving sampler state.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+class EpochBatches:
+    """Indices of minibatch ``step``: reshuffled every epoch, last partial batch dropped."""
+
+    def __init__(self, n: int, batch_size: int, seed: int, *, shuffle: bool = True) -> None:
+        if batch_size <= 0:
+            raise ValueError(f"batch_size must be > 0, got {batch_size}")
+        if n < batch_size:
+            raise ValueError(f"batch_size {batch_size} is larger than the data set ({n})")
+        self.n, self.batch_size, self.seed, self.shuffle = n, batch_size, seed, shuffle
+        self.per_epoch = n // batch_size
+        self._epoch = -1
+        self._order = torch.arange(n)
+
+    def epoch_of(self, step: int) -> int:
+        return step // self.per_epoch
+
+    def _permutation(self, epoch: int) -> torch.Tensor:
+        if epoch != self._epoch:
+            if self.shuffle:
+                g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+                self._order = torch.randperm(self.n, generator=g)
+            self._epoch = epoch
+        return self._order
+
+    def __call__(self, step: int) -> torch.Tensor:
+        order = self._permutation(self.epoch_of(step))
+        start = (step % self.per_epoch) * self.batch_size
+        return order[start:start + self.batch_size]
+
+
+def batched(n: int, batch_size: int):
+    """(start, stop) slices covering ``range(n)`` in order, for evaluation."""
+    for start in range(0, n, batch_size):
+        yield start, min(start + batch_size, n)
