@@ -4,6 +4,8 @@
     practica show NAME                 an experiment's config keys, defaults and help
     practica run NAME [--set k=v ...]  run with the handout's defaults (overrides optional)
     practica resume RUN_DIR            continue an interrupted run from its checkpoint
+    practica reproduce [--budget smoke|full]  every experiment, then the results index
+    practica report [RUNS_ROOT]        rebuild the results index of a runs folder
     practica data status|verify|fetch  where the data sets are and whether they are valid
 """
 
@@ -71,6 +73,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_dir")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), help="override the device")
+
+    p = sub.add_parser("reproduce", help="run every experiment and build the results report")
+    p.add_argument("--budget", choices=("smoke", "full"), default="smoke",
+                   help="smoke: minutes for the whole suite; full: the handouts' settings")
+    p.add_argument("--only", nargs="+", metavar="NAME", default=[],
+                   help="run only these experiments")
+    _add_run_options(p)
+
+    p = sub.add_parser("report", help="build the results index of a runs folder")
+    p.add_argument("runs_root", nargs="?", help="runs folder (default: --runs-dir logic)")
 
     p = sub.add_parser("data", help="find, verify or download the data sets")
     p.add_argument("action", choices=("status", "verify", "fetch"))
@@ -167,6 +179,29 @@ def cmd_resume(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from .reproduce import reproduce
+
+    index, rows = reproduce(args.budget, args.only, _settings(args), args.runs_dir, say=_say)
+    failed = [r["experiment"] for r in rows if r["status"] == "failed"]
+    skipped = [r["experiment"] for r in rows if r["status"] == "skipped"]
+    _say(f"{len(rows) - len(failed) - len(skipped)} completed, {len(failed)} failed, "
+         f"{len(skipped)} skipped")
+    _say(f"report: {index}")
+    return 1 if failed else 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .experiments.base import runs_root
+    from .report.index import build_index
+
+    root = runs_root(args.runs_root)
+    if not root.is_dir():
+        raise PracticaError(f"no runs folder at {root}")
+    _say(f"report: {build_index(root)}")
+    return 0
+
+
 def cmd_data(args: argparse.Namespace) -> int:
     from .data import DATASETS
     from .data.store import data_roots, download
@@ -212,7 +247,7 @@ def _fetch_dir(name: str):
 
 
 COMMANDS = {"list": cmd_list, "show": cmd_show, "run": cmd_run, "resume": cmd_resume,
-            "data": cmd_data}
+            "reproduce": cmd_reproduce, "report": cmd_report, "data": cmd_data}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

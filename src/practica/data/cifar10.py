@@ -31,6 +31,8 @@ from .store import (
 FOLDER = "cifar-10-batches-py"
 ARCHIVES = ("cifar-10-python.tar.gz", "cifar-10-batches-py.tar.xz", "cifar-10-batches-py.tar.gz",
             "cifar-10-batches-py.tar", "cifar-10-python.tar")
+#: Rows expected in the training and test sets (tests shrink this for tiny fixtures).
+SIZES = (50000, 10000)
 TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_BATCH = "test_batch"
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
@@ -120,11 +122,12 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return data.reshape(-1, 3, 32, 32), labels.astype(np.int64)
 
 
-def _read_folder(folder: Path, expected: tuple[int, int] = (50000, 10000)) -> tuple[Split, Split]:
+def _read_folder(folder: Path, expected: tuple[int, int] | None = None) -> tuple[Split, Split]:
+    expected = expected or SIZES
     parts = [read_batch(folder / name) for name in TRAIN_BATCHES]
     train = Split(np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
     test = Split(*read_batch(folder / TEST_BATCH))
-    if expected and (len(train), len(test)) != expected:
+    if (len(train), len(test)) != expected:
         raise DataError(f"CIFAR-10 in {folder}: expected {expected[0]} training and "
                         f"{expected[1]} test images, found {len(train)} and {len(test)}")
     return train, test
@@ -142,8 +145,8 @@ def _load_cached(source: str, expected: tuple[int, int]) -> ImageDataset:
     return ImageDataset("cifar10", train, test, CLASSES, Path(source))
 
 
-def load(data_dir: str | Path | None = None, *, offline: bool = False, progress: bool = True,
-         expected: tuple[int, int] = (50000, 10000)) -> ImageDataset:
+def load(data_dir: str | Path | None = None, *, offline: bool = False,
+         progress: bool = True) -> ImageDataset:
     """Find (or download), validate and decode CIFAR-10; cached in memory per process."""
     source = locate(data_dir)
     if source is None:
@@ -153,7 +156,7 @@ def load(data_dir: str | Path | None = None, *, offline: bool = False, progress:
             source = download(DOWNLOAD, progress=progress)
         except DataError as exc:
             raise DataError(f"{_missing_message(data_dir)}; download failed: {exc}") from None
-    return _load_cached(str(source), expected)
+    return _load_cached(str(source), SIZES)
 
 
 def _missing_message(data_dir: str | Path | None) -> str:

@@ -85,7 +85,7 @@ def run_activations(cfg: ActivationsConfig, ctx: RunContext) -> dict[str, float]
 
 
 HANDOUT = "UvA DL practical 1 §2 (PyTorch MLP); CVbL 2019 §1"
-SMOKE = {"steps": 30, "eval_every": 10}
+SMOKE = {"steps": 100, "eval_every": 50}
 
 MLP_TORCH = Experiment(
     name="mlp-torch",

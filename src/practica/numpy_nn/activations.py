@@ -38,15 +38,15 @@ class _Elementwise(Module):
 
 
 class ReLU(_Elementwise):
-    """Y = max(0, X); dX = dY ∘ 1[X > 0] (sub-gradient 0 at the kink)."""
+    """Y = max(0, X); dX = dY ∘ 1[X > 0] (sub-gradient 0 at the kink). NaN propagates."""
 
     def _forward(self, x: np.ndarray) -> np.ndarray:
         self._cache = x > 0
-        return np.where(self._cache, x, 0).astype(self.dtype, copy=False)
+        return np.maximum(x, 0)
 
     def _backward(self, g: np.ndarray) -> np.ndarray:
         assert self._cache is not None
-        return np.where(self._cache, g, 0).astype(self.dtype, copy=False)
+        return np.where(self._cache, g, 0)
 
 
 class LeakyReLU(_Elementwise):

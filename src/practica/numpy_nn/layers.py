@@ -34,7 +34,8 @@ class Linear(Module):
         self.out_features = out_features
         self.init = init
         gen = as_generator(rng)
-        w = init_weight((out_features, in_features), in_features, out_features, init, gen)
+        w = init_weight((out_features, in_features), in_features, out_features, init, gen,
+                        self.dtype)
         self.add_param("weight", w)
         if bias:
             self.add_param("bias", np.zeros(out_features))

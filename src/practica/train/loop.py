@@ -150,8 +150,8 @@ class Trainer:
             self._log(first)
             self.history.append({"step": 0, **first})
         self.model.train()
-        bar = tqdm(total=loop.steps, initial=self.step, desc=self.name or self.ctx.run.path.parent.name,
-                   disable=not self.ctx.progress, file=sys.stderr, dynamic_ncols=True,
+        desc = self.name or self.ctx.run.path.parent.name
+        bar = tqdm(total=loop.steps, initial=self.step, desc=desc, disable=not self.ctx.progress, file=sys.stderr, dynamic_ncols=True,
                    leave=False)
         started = time.perf_counter() - self.elapsed
         try:

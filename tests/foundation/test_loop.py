@@ -1,0 +1,120 @@
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from practica.context import RunContext, Settings
+from practica.errors import TrainingDiverged
+from practica.records import Run
+from practica.train import EpochBatches, LoopConfig, Trainer, load_checkpoint
+from practica.train.classification import cross_entropy_step, evaluator
+
+
+class Stop(Exception):
+    pass
+
+
+def make_problem(seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(64, 5, generator=g)
+    y = (x[:, 0] + x[:, 1] > 0).long()
+    return x, y
+
+
+def make_trainer(tmp_path, run=None, resuming=False, stop_at=None, steps=40, nan_at=None,
+                 model_seed=0):
+    x, y = make_problem()
+    run = run or Run.create(tmp_path / "runs", "toy", {"experiment": "toy"}, tensorboard=False)
+    ctx = RunContext(run, Settings(seed=3, progress=False), resuming=resuming)
+    torch.manual_seed(model_seed)
+    model = nn.Sequential(nn.Linear(5, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 2))
+    opt = torch.optim.Adam(model.parameters(), lr=0.05)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=15, gamma=0.5)
+    sampler = EpochBatches(64, 8, seed=3)
+
+    def batch_at(step):
+        if stop_at is not None and step == stop_at:
+            raise Stop
+        return x[sampler(step)], y[sampler(step)]
+
+    base_loss = cross_entropy_step()
+
+    def loss_fn(model, batch):
+        loss, metrics = base_loss(model, batch)
+        if nan_at is not None and trainer.step == nan_at:
+            loss = loss * float("nan")
+        return loss, metrics
+
+    trainer = Trainer(ctx, model, opt, batch_at, loss_fn, evaluator({"test": (x, y)}, ctx),
+                      LoopConfig(steps=steps, eval_every=10), scheduler=sched)
+    return trainer, run
+
+
+def test_training_reaches_low_loss(tmp_path):
+    trainer, _ = make_trainer(tmp_path, steps=60)
+    final = trainer.fit()
+    assert final["test"]["accuracy"] >= 0.9
+    assert final["test"]["loss"] < trainer.history[0]["test"]["loss"]
+
+
+def test_resume_gives_identical_results(tmp_path):
+    full, full_run = make_trainer(tmp_path / "a")
+    expected = full.fit()
+
+    broken, run = make_trainer(tmp_path / "b", stop_at=25)
+    with pytest.raises(Stop):
+        broken.fit()
+    assert load_checkpoint(run.checkpoints / "last.pt")["step"] == 20
+    run.close()
+
+    # a different initialisation proves the checkpoint, not the seed, restores the model
+    resumed, _ = make_trainer(tmp_path / "b", run=Run.open(run.path, tensorboard=False),
+                              resuming=True, model_seed=123)
+    got = resumed.fit()
+    assert got == expected
+    for (k, a), b in zip(full.model.state_dict().items(), resumed.model.state_dict().values(),
+                         strict=True):
+        assert torch.equal(a, b), k
+    strip = [(r["step"], r["split"], r["metric"], r["value"]) for r in full_run.metrics()]
+    assert strip == [(r["step"], r["split"], r["metric"], r["value"])
+                     for r in Run.open(run.path).metrics()]
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
+    trainer, run = make_trainer(tmp_path, nan_at=14)
+    with pytest.raises(TrainingDiverged, match=r"loss became nan at step 15; the last good "
+                                               r"checkpoint .* is kept"):
+        trainer.fit()
+    state = load_checkpoint(run.checkpoints / "last.pt")
+    assert state["step"] == 10
+    assert all(math.isfinite(v.abs().sum().item()) for v in state["model"].values())
+
+
+def test_nan_before_any_checkpoint(tmp_path):
+    trainer, _ = make_trainer(tmp_path, nan_at=0)
+    with pytest.raises(TrainingDiverged, match="no checkpoint had been written yet"):
+        trainer.fit()
+
+
+def test_checkpoint_refuses_pickled_objects(tmp_path):
+    import pickle
+
+    from practica.errors import PracticaError
+
+    path = tmp_path / "evil.pt"
+    with path.open("wb") as fh:
+        pickle.dump({"x": Stop()}, fh)
+    with pytest.raises(PracticaError, match="cannot read checkpoint"):
+        load_checkpoint(path)
+
+
+def test_epoch_batches_are_a_function_of_step():
+    a, b = EpochBatches(10, 3, seed=1), EpochBatches(10, 3, seed=1)
+    first = [a(s).tolist() for s in range(9)]
+    assert [b(s).tolist() for s in reversed(range(9))][::-1] == first
+    epoch0 = sum(first[:3], [])
+    assert len(set(epoch0)) == 9  # no repeats within an epoch
+    assert first[:3] != first[3:6]  # reshuffled each epoch
+    with pytest.raises(ValueError):
+        EpochBatches(2, 3, seed=0)
