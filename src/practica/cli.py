@@ -6,6 +6,7 @@
     practica resume RUN_DIR            continue an interrupted run from its checkpoint
     practica reproduce [--budget smoke|full]  every experiment, then the results index
     practica report [RUNS_ROOT]        rebuild the results index of a runs folder
+    practica gradcheck                 gradient-check the NumPy engine, one row per module
     practica data status|verify|fetch  where the data sets are and whether they are valid
 """
 
@@ -83,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="build the results index of a runs folder")
     p.add_argument("runs_root", nargs="?", help="runs folder (default: --runs-dir logic)")
+
+    p = sub.add_parser("gradcheck", help="finite-difference check of every NumPy module/model")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random test points")
 
     p = sub.add_parser("data", help="find, verify or download the data sets")
     p.add_argument("action", choices=("status", "verify", "fetch"))
@@ -202,6 +206,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gradcheck(args: argparse.Namespace) -> int:
+    from .numpy_nn import check_all, format_table
+
+    rows = check_all(seed=args.seed)
+    print(format_table(rows))
+    failed = [r.name for r in rows if not r.passed]
+    print(f"gradient check failed for: {', '.join(failed)}" if failed
+          else f"all {len(rows)} gradient checks are within tolerance")
+    return 1 if failed else 0
+
+
 def cmd_data(args: argparse.Namespace) -> int:
     from .data import DATASETS
     from .data.store import data_roots, download
@@ -247,7 +262,8 @@ def _fetch_dir(name: str):
 
 
 COMMANDS = {"list": cmd_list, "show": cmd_show, "run": cmd_run, "resume": cmd_resume,
-            "reproduce": cmd_reproduce, "report": cmd_report, "data": cmd_data}
+            "reproduce": cmd_reproduce, "report": cmd_report, "gradcheck": cmd_gradcheck,
+            "data": cmd_data}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

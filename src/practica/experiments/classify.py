@@ -21,7 +21,7 @@ from ..data import DATASETS, ImageDataset, cifar10, mnist
 from ..data.preprocess import PREPROCESS, preprocess
 from ..report.plots import confusion_matrix_plot
 from ..train import EpochBatches, LoopConfig, Trainer
-from ..train.augment import crop_flip
+from ..train.augment import crop_flip, random_flip
 from ..train.classification import (
     confusion_matrix,
     cross_entropy_step,
@@ -46,7 +46,9 @@ class TrainingConfig:
     warmup_steps: int = non_negative("linear warm-up steps", 0)
     label_smoothing: float = option(0.0, "label smoothing of the cross-entropy",
                                     check=lambda v: 0 <= v < 1, check_msg="must be in [0, 1)")
-    augment: bool = option(False, "random translations (±4 px) and horizontal flips")
+    augment: str = option("none", "training augmentation: none, flip (random horizontal "
+                          "flips) or crop+flip (also random ±4 px translations)",
+                          choices=("none", "flip", "crop+flip"))
     clip_grad_norm: float = non_negative("clip the gradient norm to this (0: off)", 0.0)
     preprocess: str = option("mean", "input normalisation (see data/preprocess.py)",
                              choices=PREPROCESS)
@@ -85,8 +87,10 @@ def train_classifier(cfg: TrainingConfig, ctx: RunContext, model: nn.Module,
         idx = sampler(step)
         return train_x[idx], train_y[idx]
 
-    if transform is None and cfg.augment:
+    if transform is None and cfg.augment == "crop+flip":
         transform = crop_flip(4)
+    elif transform is None and cfg.augment == "flip":
+        transform = random_flip
     optimizer = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr,
                                momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     scheduler = make_schedule(cfg.schedule, optimizer, cfg.steps,

@@ -14,6 +14,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 SPLIT_STYLE = {"train": "-", "val": "--", "test": "-"}
+SPLIT_ORDER = {"train": 0, "val": 1, "test": 2}
+
+
+def _split_key(item: tuple[str, object]) -> tuple[int, str]:
+    return SPLIT_ORDER.get(item[0], 3), item[0]
 
 
 def _series(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, list[tuple[int, float]]]]:
@@ -31,7 +36,7 @@ def learning_curves(rows: Sequence[Mapping[str, Any]], out_dir: Path, *,
     written = []
     for metric, by_split in sorted(_series(rows).items()):
         fig, ax = plt.subplots(figsize=(6, 4), dpi=110)
-        for split, points in sorted(by_split.items()):
+        for split, points in sorted(by_split.items(), key=_split_key):
             points.sort()
             steps, values = zip(*points, strict=True)
             ax.plot(steps, values, SPLIT_STYLE.get(split, "-"), marker="." if len(steps) < 40
