@@ -1,6 +1,7 @@
 """NumPy engine vs PyTorch (CPU), side by side in one process.
 
-Run: ``python benchmarks/numpy_vs_torch.py [--repeats 30] [--float64]``
+Run: ``python benchmarks/numpy_vs_torch.py [--repeats 30] [--threads N] [--clock wall|cpu]
+[--no-float64]``
 
 1. MLP train step (3072 → 100 → 10, ELU, softmax cross entropy, SGD), batch 200:
    forward + loss + backward + parameter update.
@@ -35,9 +36,13 @@ from practica.numpy_nn import MLP, SGD, Conv2d, SoftmaxCrossEntropy  # noqa: E40
 
 
 def compare_ms(
-    fn_a: Callable[[], object], fn_b: Callable[[], object], repeats: int, warmup: int = 5
+    fn_a: Callable[[], object],
+    fn_b: Callable[[], object],
+    repeats: int,
+    clock: Callable[[], float] = time.perf_counter,
+    warmup: int = 5,
 ) -> tuple[float, float]:
-    """Median wall times (ms) of ``fn_a()`` and ``fn_b()``, timed alternately so that
+    """Median times (ms) of ``fn_a()`` and ``fn_b()``, timed alternately so that
     fluctuating load from other processes affects both sides alike."""
     for _ in range(warmup):
         fn_a()
@@ -45,9 +50,9 @@ def compare_ms(
     times: tuple[list[float], list[float]] = ([], [])
     for _ in range(repeats):
         for fn, out in ((fn_a, times[0]), (fn_b, times[1])):
-            t0 = time.perf_counter()
+            t0 = clock()
             fn()
-            out.append(time.perf_counter() - t0)
+            out.append(clock() - t0)
     return 1e3 * statistics.median(times[0]), 1e3 * statistics.median(times[1])
 
 
@@ -110,7 +115,7 @@ def blas_info() -> str:
             lines.append(f"  OpenBLAS threads (queried via ctypes): {threads}")
     env = {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                                        "MKL_NUM_THREADS") if k in os.environ}
-    lines.append(f"  thread env vars: {env or 'none set (libraries use all cores)'}")
+    lines.append(f"  thread env vars: {env or 'none set'}")
     lines.append(f"  torch intra-op threads: {torch.get_num_threads()}, os.cpu_count(): "
                  f"{os.cpu_count()}, sched_getaffinity: {len(os.sched_getaffinity(0))}")
     return "\n".join(lines)
@@ -195,15 +200,21 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None,
                         help="threads for both numpy's BLAS and torch (default: library "
                              "defaults)")
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                        help="wall-clock time, or process CPU time (robust on a shared "
+                             "machine when combined with --threads 1)")
     args = parser.parse_args()
     if args.threads:
         set_threads(args.threads)
+    clock = time.perf_counter if args.clock == "wall" else time.process_time
 
     print(f"python {platform.python_version()}, numpy {np.__version__}, torch "
           f"{torch.__version__}, {platform.processor() or platform.machine()}")
     print("BLAS / threading:")
     print(blas_info())
     print(f"torch mkldnn enabled: {torch.backends.mkldnn.is_available()}")
+    print(f"clock: {args.clock}, repeats: {args.repeats}, load average: "
+          f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     print()
 
     goals = {"MLP train step": 1.3, "Conv2d fwd+bwd": 3.0}
@@ -217,7 +228,7 @@ def main() -> None:
             ("MLP train step", mlp_numpy, mlp_torch),
             ("Conv2d fwd+bwd", conv_numpy, conv_torch),
         ):
-            t_np, t_t = compare_ms(make_np(np.dtype(np_dt)), make_t(t_dt), args.repeats)
+            t_np, t_t = compare_ms(make_np(np.dtype(np_dt)), make_t(t_dt), args.repeats, clock)
             rows.append((label, name, t_np, t_t, t_np / t_t, goals[label]))
 
     header = f"{'benchmark':<16} {'dtype':<8} {'numpy ms':>9} {'torch ms':>9} {'ratio':>6}  goal"

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 
 from practica.data import DATASETS, cifar10, mnist

@@ -37,10 +37,12 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     g.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                    help="where to train (default: CUDA if available, else CPU)")
-    g.add_argument("--amp", default="none", choices=("none", "bf16", "fp16"),
-                   help="mixed precision autocast (bf16 works on CPU; fp16 needs CUDA)")
-    g.add_argument("--channels-last", action="store_true",
-                   help="use the channels_last memory format for 4-D tensors")
+    g.add_argument("--amp", default=None, choices=("none", "bf16", "fp16"),
+                   help="mixed precision autocast (bf16 works on CPU; fp16 needs CUDA); "
+                   "default: the experiment's (usually none)")
+    g.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
+                   help="use the channels_last memory format for 4-D tensors "
+                   "(default: the experiment's)")
     g.add_argument("--no-progress", action="store_true", help="no progress bars")
     g.add_argument("--data-dir", help="folder with the data sets (else PRACTICA_DATA, "
                    "else the cache ~/.cache/practica)")
@@ -129,6 +131,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     for name, tp, _default, help_text in describe_fields(e.config_cls):
         value = getattr(config, name)
         print(f"  {name:<16} {tp:<12} {value!s:<22} {help_text}")
+    if e.settings:
+        print("\ndefault settings: " + ", ".join(f"{k}={v}" for k, v in e.settings.items()))
     if e.smoke:
         smoke = ", ".join(f"{k}={v}" for k, v in e.smoke.items())
         print(f"\nsmoke budget (--smoke): {smoke}")
@@ -233,7 +237,8 @@ def cmd_data(args: argparse.Namespace) -> int:
         info = DATASETS[name]
         where = info.locate(args.data_dir)
         if args.action == "status":
-            print(f"{name:<14} {'found: ' + str(where) if where else 'missing — ' + info.how_to_get}")
+            state = f"found: {where}" if where else f"missing — {info.how_to_get}"
+            print(f"{name:<14} {state}")
         elif args.action == "verify":
             if where is None:
                 print(f"{name}: missing — {info.how_to_get}")

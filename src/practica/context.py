@@ -21,8 +21,8 @@ class Settings:
 
     seed: int = 0
     device: str = "auto"
-    amp: str = "none"
-    channels_last: bool = False
+    amp: str | None = None  # None: the experiment's default (else "none")
+    channels_last: bool | None = None  # None: the experiment's default (else False)
     progress: bool = True
     data_dir: str | None = None
     offline: bool = False
@@ -31,11 +31,20 @@ class Settings:
         if self.device not in DEVICE_CHOICES:
             raise PracticaError(f"--device must be one of {', '.join(DEVICE_CHOICES)}, "
                                 f"got {self.device!r}")
-        if self.amp not in AMP_CHOICES:
+        if self.amp is not None and self.amp not in AMP_CHOICES:
             raise PracticaError(f"--amp must be one of {', '.join(AMP_CHOICES)}, got {self.amp!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def with_defaults(self, defaults: dict[str, Any]) -> Settings:
+        """Fill settings left unset (None) from an experiment's defaults."""
+        from dataclasses import replace
+
+        amp = self.amp if self.amp is not None else defaults.get("amp", "none")
+        channels_last = (self.channels_last if self.channels_last is not None
+                         else defaults.get("channels_last", False))
+        return replace(self, amp=amp, channels_last=channels_last)
 
 
 def resolve_device(name: str) -> Any:

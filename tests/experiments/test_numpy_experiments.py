@@ -1,12 +1,11 @@
 import json
 
 import pytest
+from foundation.formats import write_cifar_folder, write_mnist_folder
 
 from practica import cli
 from practica.data import cifar10, mnist
 from practica.train.array_checkpoint import load_arrays
-
-from foundation.formats import write_cifar_folder, write_mnist_folder
 
 
 @pytest.fixture

@@ -182,8 +182,8 @@ def verify(source: Path) -> VerifyReport:
         if not path.is_file():
             report.lines.append(f"{name}: missing")
             continue
-        same = file_digest(path, "md5") == md5
-        report.lines.append(f"{name}: md5 {'matches official' if same else 'differs from official'}")
+        same = "matches" if file_digest(path, "md5") == md5 else "differs from"
+        report.lines.append(f"{name}: md5 {same} official")
     counts = np.bincount(test.labels, minlength=10)
     report.lines.append(f"structure ok: {len(train)} train / {len(test)} test images, "
                         f"test images per class {counts.min()}–{counts.max()}")

@@ -155,7 +155,7 @@ def safe_extract(archive: str | Path, dest: str | Path) -> Path:
             zf.extractall(base)
         return dest
     try:
-        tf = tarfile.open(archive)
+        tf = tarfile.open(archive)  # noqa: SIM115 - closed by the with-block below
     except (tarfile.TarError, OSError) as exc:
         raise DataError(f"{archive} is not a readable tar or zip archive ({exc})") from None
     with tf:

@@ -54,6 +54,7 @@ class Experiment:
     datasets: tuple[str, ...] = ()
     defaults: Mapping[str, Any] = field(default_factory=dict)  # named variants
     smoke: Mapping[str, Any] = field(default_factory=dict)  # short-budget overrides
+    settings: Mapping[str, Any] = field(default_factory=dict)  # default amp / channels_last
 
     def default_config(self) -> Any:
         return cfgmod.apply_overrides(self.config_cls(), self.defaults)
@@ -91,6 +92,7 @@ def start(experiment: Experiment, config: Any, settings: Settings,
           root: str | Path | None = None, *, announce: Callable[[str], None] | None = None
           ) -> Run:
     """Create a run directory for ``experiment`` and run it to the end."""
+    settings = settings.with_defaults(dict(experiment.settings))
     run = Run.create(runs_root(root), experiment.name, run_record(experiment, config, settings))
     if announce:
         announce(f"run directory: {run.path}")
@@ -112,7 +114,7 @@ def resume(run_dir: str | Path, *, progress: bool | None = None, device: str | N
         stored["progress"] = progress
     if device is not None:
         stored["device"] = device
-    settings = Settings(**stored)
+    settings = Settings(**stored).with_defaults(dict(experiment.settings))
     summary = run.summary()
     if summary and summary.get("status") == "completed":
         raise PracticaError(f"{run.path} already completed; nothing to resume")

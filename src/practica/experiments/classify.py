@@ -52,6 +52,8 @@ class TrainingConfig:
     clip_grad_norm: float = non_negative("clip the gradient norm to this (0: off)", 0.0)
     preprocess: str = option("mean", "input normalisation (see data/preprocess.py)",
                              choices=PREPROCESS)
+    test_limit: int = non_negative("evaluate on the first N test images only (0: all; "
+                                   "for quick smoke runs)", 0)
 
 
 def load_images(name: str, ctx: RunContext) -> ImageDataset:
@@ -80,6 +82,9 @@ def train_classifier(cfg: TrainingConfig, ctx: RunContext, model: nn.Module,
     Also writes a confusion-matrix plot and puts per-class test accuracy in the summary.
     """
     tensors = tensors or to_tensors(dataset, cfg.preprocess)
+    if cfg.test_limit:
+        x, y = tensors["test"]
+        tensors = {**tensors, "test": (x[:cfg.test_limit], y[:cfg.test_limit])}
     train_x, train_y = tensors["train"]
     sampler = EpochBatches(len(train_y), cfg.batch_size, seed=ctx.settings.seed)
 
@@ -95,16 +100,18 @@ def train_classifier(cfg: TrainingConfig, ctx: RunContext, model: nn.Module,
                                momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     scheduler = make_schedule(cfg.schedule, optimizer, cfg.steps,
                               warmup_steps=cfg.warmup_steps)
+    evaluate = evaluator({"test": tensors["test"]}, ctx)
     trainer = Trainer(ctx, model, optimizer, batch_at,
-                      cross_entropy_step(cfg.label_smoothing, transform),
-                      evaluator({"test": tensors["test"]}, ctx),
+                      cross_entropy_step(cfg.label_smoothing, transform), evaluate,
                       LoopConfig(steps=cfg.steps, eval_every=cfg.eval_every,
                                  clip_grad_norm=cfg.clip_grad_norm or None),
                       scheduler=scheduler, name=name)
     final = trainer.fit()
     test_x, test_y = tensors["test"]
-    model.eval()
-    pred = predict(model, test_x, ctx).argmax(1)
+    pred = evaluate.predictions.get("test")
+    if pred is None:  # resumed after the last evaluation: predict once more
+        model.eval()
+        pred = predict(model, test_x, ctx).argmax(1)
     cm = confusion_matrix(pred, test_y, len(dataset.classes)).numpy()
     per_class = cm.diagonal() / np.maximum(cm.sum(axis=1), 1)
     ctx.summary_extra["per_class_accuracy"] = {

@@ -110,6 +110,7 @@ MLP_TORCH_BEST = Experiment(
               "optimizer": "adamw", "lr": 1e-3, "weight_decay": 0.05, "batch_size": 256,
               "steps": 6000, "eval_every": 500, "schedule": "cosine", "warmup_steps": 200,
               "preprocess": "standardize", "augment": "flip", "init": "pytorch"},
+    settings={"amp": "bf16"},
     smoke=SMOKE,
 )
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..config import non_negative, option, positive
 from ..context import RunContext
-from ..numpy_nn import ConvNet, Solver, SoftmaxClassifier
+from ..numpy_nn import ConvNet, SoftmaxClassifier, Solver
 from .base import Experiment, Target
 from .classify import load_images
 from .numpy_runner import OPTIMIZERS, flatten_images, make_numpy_optimizer, run_solver

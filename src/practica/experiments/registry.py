@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from ..errors import PracticaError
-from . import mlp_numpy, mlp_torch, mnist_numpy
+from . import convnets, mlp_numpy, mlp_torch, mnist_numpy, normalization_study
 from .base import Experiment
 
-_MODULES = (mlp_torch, mlp_numpy, mnist_numpy)
+_MODULES = (mlp_torch, mlp_numpy, mnist_numpy, normalization_study, convnets)
 
 REGISTRY: dict[str, Experiment] = {}
 for _module in _MODULES:

@@ -107,3 +107,24 @@ def confusion_matrix_plot(matrix: np.ndarray, classes: Sequence[str], path: Path
 
 def _slug(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)
+
+
+def xy_plot(series: Mapping[str, Sequence[tuple[float, float]]], path: Path, *, xlabel: str,
+            ylabel: str, title: str = "", logx: bool = False) -> Path:
+    """One marked line per named series of (x, y) points."""
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=110)
+    for label, points in series.items():
+        xs, ys = zip(*sorted(points), strict=True) if points else ((), ())
+        ax.plot(xs, ys, marker="o", label=label)
+    if logx:
+        ax.set_xscale("log", base=2)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path

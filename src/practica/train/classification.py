@@ -48,15 +48,30 @@ def classification_metrics(logits: torch.Tensor, y: torch.Tensor) -> dict[str, f
             "accuracy": float((logits.argmax(1) == y).float().mean())}
 
 
+class Evaluator:
+    """An ``evaluate`` for the Trainer: loss and accuracy on each named split.
+
+    The predicted classes of the latest evaluation are kept in ``predictions`` (split →
+    tensor), so the final confusion matrix needs no extra pass over the test set.
+    """
+
+    def __init__(self, splits: dict[str, tuple[torch.Tensor, torch.Tensor]], ctx: RunContext,
+                 batch_size: int = 1000) -> None:
+        self.splits, self.ctx, self.batch_size = splits, ctx, batch_size
+        self.predictions: dict[str, torch.Tensor] = {}
+
+    def __call__(self, model: nn.Module) -> dict[str, dict[str, float]]:
+        out = {}
+        for name, (x, y) in self.splits.items():
+            logits = predict(model, x, self.ctx, self.batch_size)
+            self.predictions[name] = logits.argmax(1)
+            out[name] = classification_metrics(logits, y)
+        return out
+
+
 def evaluator(splits: dict[str, tuple[torch.Tensor, torch.Tensor]], ctx: RunContext,
-              batch_size: int = 1000):
-    """An ``evaluate`` for the Trainer: loss and accuracy on each named split."""
-
-    def evaluate(model: nn.Module) -> dict[str, dict[str, float]]:
-        return {name: classification_metrics(predict(model, x, ctx, batch_size), y)
-                for name, (x, y) in splits.items()}
-
-    return evaluate
+              batch_size: int = 1000) -> Evaluator:
+    return Evaluator(splits, ctx, batch_size)
 
 
 def confusion_matrix(pred: torch.Tensor, y: torch.Tensor, n_classes: int) -> torch.Tensor:

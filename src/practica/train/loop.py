@@ -151,7 +151,8 @@ class Trainer:
             self.history.append({"step": 0, **first})
         self.model.train()
         desc = self.name or self.ctx.run.path.parent.name
-        bar = tqdm(total=loop.steps, initial=self.step, desc=desc, disable=not self.ctx.progress, file=sys.stderr, dynamic_ncols=True,
+        bar = tqdm(total=loop.steps, initial=self.step, desc=desc,
+                   disable=not self.ctx.progress, file=sys.stderr, dynamic_ncols=True,
                    leave=False)
         started = time.perf_counter() - self.elapsed
         try:
