@@ -1,0 +1,84 @@
+import json
+
+import pytest
+
+from practica import cli
+from practica.data import cifar10
+
+from foundation.formats import write_cifar_folder
+
+
+@pytest.fixture
+def tiny_cifar(tmp_path, monkeypatch):
+    monkeypatch.setattr(cifar10, "SIZES", (100, 30))
+    write_cifar_folder(tmp_path / "data")
+    return tmp_path / "data"
+
+
+def run(tmp_path, data, *args):
+    return cli.main(["run", *args, "--no-progress", "--data-dir", str(data), "--runs-dir",
+                     str(tmp_path / "runs")])
+
+
+def summary_of(tmp_path, name):
+    (path,) = (tmp_path / "runs" / name).iterdir()
+    return path, json.loads((path / "summary.json").read_text())
+
+
+@pytest.mark.parametrize("name", ["convnet-vgg", "convnet-preact"])
+def test_convnets_run_end_to_end(tiny_cifar, tmp_path, name):
+    assert run(tmp_path, tiny_cifar, name, "--set", "steps=4", "--set", "eval_every=2",
+               "--set", "batch_size=8") == 0
+    path, summary = summary_of(tmp_path, name)
+    assert summary["status"] == "completed" and len(summary["per_class_accuracy"]) == 10
+    assert (path / "plots" / "confusion_matrix.png").is_file()
+
+
+def test_improved_convnet_uses_bf16_channels_last_by_default(tiny_cifar, tmp_path):
+    assert run(tmp_path, tiny_cifar, "convnet-preact-best", "--set", "steps=3",
+               "--set", "eval_every=3", "--set", "batch_size=8", "--set",
+               "warmup_steps=1") == 0
+    path, summary = summary_of(tmp_path, "convnet-preact-best")
+    settings = json.loads((path / "config.json").read_text())["settings"]
+    assert settings["amp"] == "bf16" and settings["channels_last"] is True
+    assert summary["status"] == "completed"
+
+
+def test_flags_override_experiment_settings(tiny_cifar, tmp_path):
+    assert run(tmp_path, tiny_cifar, "convnet-preact-best", "--amp", "none",
+               "--no-channels-last", "--set", "steps=2", "--set", "eval_every=2",
+               "--set", "batch_size=8", "--set", "warmup_steps=1") == 0
+    path, _ = summary_of(tmp_path, "convnet-preact-best")
+    settings = json.loads((path / "config.json").read_text())["settings"]
+    assert settings["amp"] == "none" and settings["channels_last"] is False
+
+
+def test_activation_comparison_plots_both(tiny_cifar, tmp_path):
+    assert run(tmp_path, tiny_cifar, "mlp-torch-activations", "--set", "steps=6",
+               "--set", "eval_every=3", "--set", "batch_size=10") == 0
+    path, summary = summary_of(tmp_path, "mlp-torch-activations")
+    assert {"elu/test/accuracy", "tanh/test/accuracy"} <= set(summary["metrics"])
+    assert (path / "plots" / "activations_accuracy.png").is_file()
+    for act in ("elu", "tanh"):
+        child = json.loads((path / "children" / act / "config.json").read_text())
+        assert child["config"]["activation"] == act
+
+
+def test_normalisation_study_uses_the_custom_layernorm(tiny_cifar, tmp_path, monkeypatch):
+    from practica.models import layernorm
+
+    calls = {"n": 0}
+    real = layernorm.LayerNormFunction.backward
+
+    def counting(ctx, *grads):
+        calls["n"] += 1
+        return real(ctx, *grads)
+
+    monkeypatch.setattr(layernorm.LayerNormFunction, "backward", staticmethod(counting))
+    assert run(tmp_path, tiny_cifar, "layernorm-vs-batchnorm", "--set", "batch_sizes=4,16",
+               "--set", "examples=64", "--set", "evaluations=2", "--set", "hidden=8") == 0
+    path, summary = summary_of(tmp_path, "layernorm-vs-batchnorm")
+    assert {"batchnorm-batch4/test/accuracy", "layernorm-batch16/test/accuracy"} <= \
+        set(summary["metrics"])
+    assert (path / "plots" / "accuracy_vs_batch_size.png").is_file()
+    assert calls["n"] > 0  # the hand-written backward ran
