@@ -201,6 +201,7 @@ def child(ctx: RunContext, label: str, experiment: Experiment, config: Any) -> d
         sub = Run.open(path)
         summary = sub.summary()
         if summary and summary.get("status") == "completed":
+            ctx.train_times[f"children/{label}"] = float(summary.get("train_time_s", 0.0))
             return summary
         resuming = True
     else:
@@ -209,4 +210,6 @@ def child(ctx: RunContext, label: str, experiment: Experiment, config: Any) -> d
         sub = Run.create_at(path, record)
         resuming = False
     settings = dataclasses.replace(ctx.settings)
-    return execute(experiment, config, sub, settings, resuming=resuming)
+    summary = execute(experiment, config, sub, settings, resuming=resuming)
+    ctx.train_times[f"children/{label}"] = float(summary.get("train_time_s", 0.0))
+    return summary

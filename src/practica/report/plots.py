@@ -118,6 +118,8 @@ def xy_plot(series: Mapping[str, Sequence[tuple[float, float]]], path: Path, *, 
         ax.plot(xs, ys, marker="o", label=label)
     if logx:
         ax.set_xscale("log", base=2)
+        ticks = sorted({x for points in series.values() for x, _ in points})
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
