@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 from ..errors import PracticaError
-from . import convnets, mlp_numpy, mlp_torch, mnist_numpy, normalization_study
+from . import (
+    convnets,
+    lstm_mnist,
+    mlp_numpy,
+    mlp_torch,
+    mnist_numpy,
+    normalization_study,
+    palindromes,
+    rnn_gradients,
+    tweet_sentiment,
+)
 from .base import Experiment
 
-_MODULES = (mlp_torch, mlp_numpy, mnist_numpy, normalization_study, convnets)
+_MODULES = (mlp_torch, mlp_numpy, mnist_numpy, normalization_study, convnets, palindromes,
+            rnn_gradients, lstm_mnist, tweet_sentiment)
 
 REGISTRY: dict[str, Experiment] = {}
 for _module in _MODULES:

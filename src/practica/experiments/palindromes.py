@@ -1,0 +1,265 @@
+r"""Palindromes with a vanilla RNN and an LSTM (CVbL 2019 §3.1–3.3, questions 3.3 and 3.5).
+
+Given the first ``T − 1`` digits of a random palindrome, predict the last one (which equals
+the first): the network must remember ``x(1)`` for ``T − 1`` steps. The loss is the
+cross-entropy of ``softmax(p(T))`` at the last step only (handout eq. 3). Handout defaults
+(``part1/train.py``): 128 hidden units, batch 128, RMSProp with learning rate 1e-3, gradient
+norm clipped to 10, 10000 steps, digits fed as their value (``input_dim = 1``).
+
+* ``palindrome-rnn`` / ``palindrome-lstm``: one length (``T = 5``, the handout's sanity
+  check: near-perfect accuracy for both).
+* ``palindrome-sweep``: accuracy against ``T`` for both models and several seeds, each run
+  trained until its held-out accuracy reaches ~1 or stops improving (see
+  :func:`~practica.experiments.recurrent.stop_reason`), then tested on fresh palindromes.
+
+Every run draws its training batches, its validation set (for the curves and the stopping
+rule) and its test set (for the final figure) from separate seeded streams.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..config import non_negative, option, positive
+from ..context import RunContext
+from ..data.palindromes import DIGITS, ENCODINGS, PalindromeDataset, stream_seed
+from ..models.rnn import LSTM, VanillaRNN
+from ..report.html import esc
+from ..train import LoopConfig
+from ..train.classification import classification_metrics, cross_entropy_step, evaluator, predict
+from ..train.optim import OPTIMIZERS, make_optimizer
+from .base import Experiment, Target, child
+from .classify import flatten
+from .recurrent import chunk_trainer, cpu_threads, fit_until, stop_reason
+
+MODELS = ("rnn", "lstm")
+HANDOUT = "CVbL 2019 §3.1–3.3 (palindromes; questions 3.3, 3.5)"
+
+
+@dataclass
+class PalindromeConfig:
+    model: str = option("rnn", "recurrent model: rnn (eqs. 1–2) or lstm (eqs. 4–10)",
+                        choices=MODELS)
+    length: int = option(5, "palindrome length T (the network reads T − 1 digits)",
+                         check=lambda v: v >= 2, check_msg="must be >= 2")
+    encoding: str = option("digit", "input encoding: digit (its value, input_dim 1, as the "
+                           "handout) or one-hot (10-dim)", choices=ENCODINGS)
+    hidden: int = positive("hidden units", 128)
+    batch_size: int = positive("palindromes per training batch", 128)
+    optimizer: str = option("rmsprop", "optimiser", choices=OPTIMIZERS)
+    lr: float = positive("learning rate", 1e-3)
+    clip_grad_norm: float = non_negative("clip the gradient norm to this (0: off)", 10.0)
+    steps: int = positive("training steps (the most, when stopping early)", 10000)
+    eval_every: int = positive("evaluate on the validation palindromes every this many "
+                               "steps", 500)
+    val_size: int = positive("held-out palindromes for the curves and the stopping rule", 2000)
+    test_size: int = positive("fresh palindromes for the final test accuracy", 10000)
+    stop_accuracy: float = option(0.0, "stop once validation accuracy reaches this (0: off)",
+                                  check=lambda v: 0 <= v <= 1, check_msg="must be in [0, 1]")
+    patience: int = non_negative("stop when validation accuracy has not risen by min_delta "
+                                 "for this many steps (0: off)", 0)
+    min_delta: float = non_negative("the rise in validation accuracy that counts as progress",
+                                    0.01)
+    replicate: int = non_negative("replicate number, mixed into the seed (sweeps train "
+                                  "several)", 0)
+    threads: int = non_negative("CPU threads (0: torch's default; 1 is fastest for these "
+                                "small recurrent steps)", 1)
+
+
+def model_seed(settings_seed: int, replicate: int) -> int:
+    """The seed of one run's weights and data streams."""
+    return stream_seed("palindromes", settings_seed, replicate)
+
+
+def build_model(cfg: PalindromeConfig, seed: int, seq_length: int | None = None) -> nn.Module:
+    """The RNN or LSTM for inputs of ``T − 1`` steps, initialised from ``seed``."""
+    torch.manual_seed(seed)
+    cls = VanillaRNN if cfg.model == "rnn" else LSTM
+    input_dim = 1 if cfg.encoding == "digit" else DIGITS
+    steps = seq_length if seq_length is not None else cfg.length - 1
+    return cls(steps, input_dim, cfg.hidden, DIGITS)
+
+
+def run_palindrome(cfg: PalindromeConfig, ctx: RunContext) -> dict[str, float]:
+    """Train one model on palindromes of one length; final metrics include test accuracy."""
+    with cpu_threads(cfg.threads):
+        seed = model_seed(ctx.settings.seed, cfg.replicate)
+        data = {name: PalindromeDataset(cfg.length, seed=seed, encoding=cfg.encoding,
+                                        stream=name) for name in ("train", "val", "test")}
+        model = build_model(cfg, seed)
+        optimizer = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr)
+        trainer = chunk_trainer(
+            ctx, model, optimizer, lambda step: data["train"].batch(step, cfg.batch_size),
+            cross_entropy_step(), evaluator({"val": data["val"].fixed_set(cfg.val_size)}, ctx),
+            LoopConfig(steps=cfg.steps, eval_every=cfg.eval_every,
+                       clip_grad_norm=cfg.clip_grad_norm or None),
+            name=f"{cfg.model}-T{cfg.length}")
+        should_stop = functools.partial(stop_reason, goal=cfg.stop_accuracy,
+                                        patience=cfg.patience, min_delta=cfg.min_delta)
+        final, reason = fit_until(trainer, cfg.steps, should_stop)
+        model.eval()
+        test_x, test_y = data["test"].fixed_set(cfg.test_size)
+        test = classification_metrics(predict(model, test_x, ctx), test_y)
+    ctx.run.log(trainer.step, "test", test)
+    ctx.summary_extra.update(steps_trained=trainer.step, stopped=reason,
+                             parameters=sum(p.numel() for p in model.parameters()))
+    return flatten({**final, "test": test})
+
+
+# --- the sweep ---------------------------------------------------------------------------
+
+@dataclass
+class SweepConfig(PalindromeConfig):
+    lengths: list[int] = option([*range(5, 16), 20, 25, 30, 35], "palindrome lengths T",
+                                check=lambda v: v >= 2, check_msg="must be >= 2")
+    models: list[str] = option(["rnn", "lstm"], "models to compare",
+                               check=lambda v: v in MODELS, check_msg="must be rnn or lstm")
+    seeds: int = positive("training runs (seeds) per model and length", 3)
+
+
+SWEEP_ONLY = ("lengths", "models", "seeds")
+
+
+def point_label(model: str, length: int, replicate: int) -> str:
+    return f"{model}-T{length:02d}-seed{replicate}"
+
+
+def run_sweep(cfg: SweepConfig, ctx: RunContext) -> dict[str, float]:
+    """Each (model, T, seed) as a sub-run; accuracy against T with mean and spread."""
+    base = {k: v for k, v in asdict(cfg).items() if k not in SWEEP_ONLY}
+    acc: dict[str, dict[int, list[float]]] = {m: {} for m in cfg.models}
+    steps: dict[str, dict[int, list[int]]] = {m: {} for m in cfg.models}
+    for model in cfg.models:
+        for length in cfg.lengths:
+            for rep in range(cfg.seeds):
+                point = PalindromeConfig(**{**base, "model": model, "length": length,
+                                            "replicate": rep})
+                summary = child(ctx, point_label(model, length, rep), POINT, point)
+                acc[model].setdefault(length, []).append(summary["metrics"]["test/accuracy"])
+                steps[model].setdefault(length, []).append(int(summary["steps_trained"]))
+    out: dict[str, float] = {}
+    for model in cfg.models:
+        for length, values in acc[model].items():
+            out[f"{model}/T{length}/accuracy_mean"] = float(np.mean(values))
+            out[f"{model}/T{length}/accuracy_std"] = float(np.std(values))
+        gap = odd_even_gap({t: float(np.mean(v)) for t, v in acc[model].items()})
+        if gap is not None:
+            out[f"{model}/even_minus_odd"] = gap
+    ctx.summary_extra["sweep"] = {m: {str(t): {"accuracy": v, "steps": steps[m][t]}
+                                      for t, v in acc[m].items()} for m in cfg.models}
+    plot_sweep(acc, steps, ctx.run.plots / "accuracy_vs_length.png", encoding=cfg.encoding)
+    ctx.report_sections["Accuracy against palindrome length"] = sweep_table(acc, steps)
+    ctx.standard_plots = False
+    return out
+
+
+def odd_even_gap(mean_acc: dict[int, float]) -> float | None:
+    """Mean of ``acc(T) − ½(acc(T−1) + acc(T+1))`` over even ``T`` minus the same over odd.
+
+    Positive when even lengths do better than their odd neighbours (a zig-zag curve); None
+    without a length whose two neighbours were both run.
+    """
+    diffs: dict[int, list[float]] = {0: [], 1: []}
+    for t, a in mean_acc.items():
+        if t - 1 in mean_acc and t + 1 in mean_acc:
+            diffs[t % 2].append(a - 0.5 * (mean_acc[t - 1] + mean_acc[t + 1]))
+    if not diffs[0] or not diffs[1]:
+        return None
+    return float(np.mean(diffs[0]) - np.mean(diffs[1]))
+
+
+def plot_sweep(acc: dict[str, dict[int, list[float]]], steps: dict[str, dict[int, list[int]]],
+               path, *, encoding: str) -> None:
+    """Test accuracy (mean ± std, each seed a dot) and steps trained, against T."""
+    import matplotlib.pyplot as plt
+
+    from ..report import plots  # noqa: F401 - selects the Agg backend
+
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=110)
+    colours = {"rnn": "tab:blue", "lstm": "tab:orange"}
+    for model, by_length in acc.items():
+        ts = sorted(by_length)
+        mean = np.array([np.mean(by_length[t]) for t in ts])
+        std = np.array([np.std(by_length[t]) for t in ts])
+        c = colours.get(model)
+        ax.plot(ts, mean, marker="o", color=c, label=f"{model.upper()} (mean of "
+                f"{len(by_length[ts[0]])})")
+        ax.fill_between(ts, mean - std, mean + std, color=c, alpha=0.2)
+        for t in ts:
+            ax.scatter([t] * len(by_length[t]), by_length[t], s=8, color=c, alpha=0.5)
+        ax2.plot(ts, [np.mean(steps[model][t]) for t in ts], marker="o", color=c,
+                 label=model.upper())
+        for t in ts:
+            ax2.scatter([t] * len(steps[model][t]), steps[model][t], s=8, color=c, alpha=0.5)
+    ax.axhline(1 / DIGITS, color="grey", ls=":", lw=1, label="chance (0.1)")
+    ax.set(xlabel="palindrome length T", ylabel="test accuracy (fresh palindromes)",
+           title=f"Last digit of a palindrome ({encoding} inputs)", ylim=(0, 1.03))
+    ax2.set(xlabel="palindrome length T", ylabel="training steps until stopped",
+            title="Steps to convergence (or plateau)")
+    for a in (ax, ax2):
+        a.grid(alpha=0.3)
+        a.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def sweep_table(acc: dict[str, dict[int, list[float]]],
+                steps: dict[str, dict[int, list[int]]]) -> str:
+    models = list(acc)
+    lengths = sorted({t for m in models for t in acc[m]})
+    head = "".join(f"<th>{esc(m.upper())} accuracy</th><th>{esc(m.upper())} steps</th>"
+                   for m in models)
+    rows = []
+    for t in lengths:
+        cells = []
+        for m in models:
+            v = acc[m].get(t)
+            cells.append(f"<td>{np.mean(v):.3f} ± {np.std(v):.3f}</td>"
+                         f"<td>{np.mean(steps[m][t]):.0f}</td>" if v else "<td></td><td></td>")
+        rows.append(f"<tr><td>{t}</td>{''.join(cells)}</tr>")
+    return (f"<p>Test accuracy on fresh palindromes, mean ± std over seeds.</p><table><tr>"
+            f"<th>T</th>{head}</tr>{''.join(rows)}</table>")
+
+
+T5_TARGET = "CVbL §3.2 Q3.3 / §3.3 Q3.5: near-perfect accuracy for T = 5 with the defaults"
+SMOKE = {"steps": 200, "eval_every": 100, "val_size": 500, "test_size": 1000}
+
+
+def _single(model: str) -> Experiment:
+    return Experiment(
+        name=f"palindrome-{model}",
+        handout=HANDOUT,
+        description=f"{'Vanilla RNN' if model == 'rnn' else 'LSTM'} from the equations on "
+                    "palindromes T = 5 (hidden 128, batch 128, RMSProp 1e-3, clip 10, "
+                    "10000 steps)",
+        config_cls=PalindromeConfig,
+        run=run_palindrome,
+        target=Target("test/accuracy", 0.99, T5_TARGET),
+        defaults={"model": model},
+        smoke=SMOKE,
+    )
+
+
+POINT = Experiment("palindrome-point", HANDOUT, "one model, length and seed of the sweep",
+                   PalindromeConfig, run_palindrome)
+
+SWEEP = Experiment(
+    name="palindrome-sweep",
+    handout=HANDOUT + " (accuracy vs length)",
+    description="RNN vs LSTM: test accuracy against palindrome length T = 5…35, 3 seeds "
+                "each, each run trained until convergence or a plateau",
+    config_cls=SweepConfig,
+    run=run_sweep,
+    defaults={"steps": 20000, "stop_accuracy": 0.999, "patience": 4000},
+    smoke={"lengths": [4, 5, 6], "seeds": 2, "steps": 200, "eval_every": 100,
+           "val_size": 500, "test_size": 500, "patience": 100},
+)
+
+EXPERIMENTS = [_single("rnn"), _single("lstm"), SWEEP]
