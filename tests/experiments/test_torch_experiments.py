@@ -1,11 +1,10 @@
 import json
 
 import pytest
+from foundation.formats import write_cifar_folder
 
 from practica import cli
 from practica.data import cifar10
-
-from foundation.formats import write_cifar_folder
 
 
 @pytest.fixture
@@ -82,3 +81,28 @@ def test_normalisation_study_uses_the_custom_layernorm(tiny_cifar, tmp_path, mon
         set(summary["metrics"])
     assert (path / "plots" / "accuracy_vs_batch_size.png").is_file()
     assert calls["n"] > 0  # the hand-written backward ran
+
+
+def test_validation_split_is_held_out_and_evaluated(tiny_cifar, tmp_path):
+    assert run(tmp_path, tiny_cifar, "mlp-torch", "--set", "steps=4", "--set", "eval_every=2",
+               "--set", "batch_size=10", "--set", "val_size=20") == 0
+    path, summary = summary_of(tmp_path, "mlp-torch")
+    assert {"val/accuracy", "test/accuracy"} <= set(summary["metrics"])
+    rows = (path / "metrics.csv").read_text()
+    assert "4,val,accuracy" in rows
+
+
+def test_validation_split_function():
+    import numpy as np
+
+    from practica.data import Split, validation_split
+
+    split = Split(np.arange(50)[:, None], np.arange(50))
+    train, val = validation_split(split, 10, seed=1)
+    again = validation_split(split, 10, seed=1)[1]
+    assert len(train) == 40 and len(val) == 10
+    assert set(train.labels) | set(val.labels) == set(range(50))
+    assert not set(train.labels) & set(val.labels)
+    assert np.array_equal(val.labels, again.labels)
+    with pytest.raises(ValueError):
+        validation_split(split, 50, seed=1)

@@ -8,7 +8,7 @@ accuracy — is here once.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -17,7 +17,7 @@ from torch import nn
 
 from ..config import non_negative, option, positive
 from ..context import RunContext
-from ..data import DATASETS, ImageDataset, cifar10, mnist
+from ..data import DATASETS, ImageDataset, cifar10, mnist, validation_split
 from ..data.preprocess import PREPROCESS, preprocess
 from ..report.plots import confusion_matrix_plot
 from ..train import EpochBatches, LoopConfig, Trainer
@@ -52,6 +52,8 @@ class TrainingConfig:
     clip_grad_norm: float = non_negative("clip the gradient norm to this (0: off)", 0.0)
     preprocess: str = option("mean", "input normalisation (see data/preprocess.py)",
                              choices=PREPROCESS)
+    val_size: int = non_negative("hold out this many training images (fixed seed) as a "
+                                 "validation split, evaluated with the test set (0: none)", 0)
     test_limit: int = non_negative("evaluate on the first N test images only (0: all; "
                                    "for quick smoke runs)", 0)
 
@@ -66,10 +68,22 @@ def load_images(name: str, ctx: RunContext) -> ImageDataset:
     raise ValueError(f"not an image classification data set: {name} (known: {list(DATASETS)})")
 
 
-def to_tensors(dataset: ImageDataset, how: str) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+def to_tensors(dataset: ImageDataset, how: str, val_size: int = 0, seed: int = 0
+               ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """Preprocessed train/test tensors, plus a ``val`` split held out of train if asked.
+
+    Normalisation statistics come from the images that remain in the training split.
+    """
+    if val_size:
+        train, val = validation_split(dataset.train, val_size, seed)
+        dataset = replace(dataset, train=train)
     train_x, test_x = preprocess(dataset, how)
-    return {"train": (torch.from_numpy(train_x), torch.from_numpy(dataset.train.labels)),
-            "test": (torch.from_numpy(test_x), torch.from_numpy(dataset.test.labels))}
+    out = {"train": (torch.from_numpy(train_x), torch.from_numpy(dataset.train.labels)),
+           "test": (torch.from_numpy(test_x), torch.from_numpy(dataset.test.labels))}
+    if val_size:
+        _, val_x = preprocess(replace(dataset, test=val), how)
+        out["val"] = (torch.from_numpy(val_x), torch.from_numpy(val.labels))
+    return out
 
 
 def train_classifier(cfg: TrainingConfig, ctx: RunContext, model: nn.Module,
@@ -81,7 +95,7 @@ def train_classifier(cfg: TrainingConfig, ctx: RunContext, model: nn.Module,
 
     Also writes a confusion-matrix plot and puts per-class test accuracy in the summary.
     """
-    tensors = tensors or to_tensors(dataset, cfg.preprocess)
+    tensors = tensors or to_tensors(dataset, cfg.preprocess, cfg.val_size, ctx.settings.seed)
     if cfg.test_limit:
         x, y = tensors["test"]
         tensors = {**tensors, "test": (x[:cfg.test_limit], y[:cfg.test_limit])}
@@ -100,7 +114,7 @@ def train_classifier(cfg: TrainingConfig, ctx: RunContext, model: nn.Module,
                                momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     scheduler = make_schedule(cfg.schedule, optimizer, cfg.steps,
                               warmup_steps=cfg.warmup_steps)
-    evaluate = evaluator({"test": tensors["test"]}, ctx)
+    evaluate = evaluator({k: v for k, v in tensors.items() if k != "train"}, ctx)
     trainer = Trainer(ctx, model, optimizer, batch_at,
                       cross_entropy_step(cfg.label_smoothing, transform), evaluate,
                       LoopConfig(steps=cfg.steps, eval_every=cfg.eval_every,
