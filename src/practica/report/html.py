@@ -54,6 +54,12 @@ def summary_table(summary: Mapping[str, Any]) -> str:
         for k, v in metrics.items():
             parts.append(f"<tr><td>{esc(k)}</td><td>{esc(fmt(v))}</td></tr>")
         parts.append("</table>")
+    per_class = summary.get("per_class_accuracy") or {}
+    if per_class:
+        parts.append("<table><tr><th>class</th><th>test accuracy</th></tr>")
+        for k, v in per_class.items():
+            parts.append(f"<tr><td>{esc(k)}</td><td>{esc(fmt(v))}</td></tr>")
+        parts.append("</table>")
     return "\n".join(parts)
 
 
