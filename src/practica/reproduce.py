@@ -84,6 +84,8 @@ def _fetch(datasets: Sequence[str], settings: Settings) -> str | None:
                 download(item, _fetch_dir(name), progress=settings.progress, timeout=15)
         except PracticaError as exc:
             return f"{name} not found and download failed ({exc})"
+        if info.locate(settings.data_dir) is None:  # nothing to download, or not usable
+            return f"{name} not found: {info.how_to_get}"
     return None
 
 

@@ -126,3 +126,31 @@ def test_report_escapes_text(tmp_path):
     html = write_run_report(run.path).read_text()
     assert "<script>alert" not in html and "&lt;script&gt;" in html
     assert "<b>&" not in html and "&lt;i&gt;m" in html
+
+
+def test_data_commands(tiny_cifar, tmp_path, capsys):
+    assert run_cli("data", "status", "--data-dir", str(tiny_cifar)) == 0
+    out = capsys.readouterr().out
+    assert "cifar10" in out and "found: " in out and "mnist" in out and "missing" in out
+    assert run_cli("data", "verify", "cifar10", "--data-dir", str(tiny_cifar)) == 0
+    out = capsys.readouterr().out
+    assert "cifar10: valid" in out and "structure ok" in out
+    assert run_cli("data", "verify", "mnist", "--data-dir", str(tiny_cifar)) == 1
+    assert "mnist: missing" in capsys.readouterr().out
+    assert run_cli("data", "fetch", "cifar10", "--data-dir", str(tiny_cifar)) == 0
+    assert "already present" in capsys.readouterr().out
+
+
+def test_data_fetch_without_network_says_what_to_do(tmp_path, capsys, monkeypatch):
+    import dataclasses
+
+    from practica.data import DATASETS
+    from practica.data.store import Download
+
+    info = DATASETS["mnist"]
+    unreachable = tuple(Download((tmp_path / "offline" / d.filename).as_uri(), d.filename,
+                                 md5=d.md5) for d in info.downloads)
+    monkeypatch.setitem(DATASETS, "mnist", dataclasses.replace(info, downloads=unreachable))
+    assert run_cli("data", "fetch", "mnist", "--no-progress") == 2
+    err = capsys.readouterr().err
+    assert "could not download" in err and "--data-dir" in err
