@@ -63,9 +63,11 @@ def reproduce(budget: str, only: Sequence[str], settings: Settings,
                           reason=f"{type(exc).__name__}: {exc}")
         rows.append(row)
         measured = row.get("measured")
+        note = ", smoke budget" if budget == "smoke" else ""
         say(f"    {row['status']}" + (f": {row['metric']} {measured:.4f} (handout "
-                                      f"{row['figure']})" if measured is not None else ""))
-    index = write_index(root, rows, title=f"practica reproduce — {budget} budget")
+                                      f"{row['figure']}{note})" if measured is not None else ""))
+    index = write_index(root, rows, title=f"practica reproduce — {budget} budget",
+                        smoke=budget == "smoke")
     return index, rows
 
 

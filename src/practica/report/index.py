@@ -45,8 +45,12 @@ def row_for(name: str, run_dir: Path | None, *, status: str | None = None,
     return row
 
 
-def write_index(root: Path, rows: Sequence[Mapping[str, Any]], *, title: str = "") -> Path:
-    """Write ``root/report/index.html``: the table of experiments with links."""
+def write_index(root: Path, rows: Sequence[Mapping[str, Any]], *, title: str = "",
+                smoke: bool = False) -> Path:
+    """Write ``root/report/index.html``: the table of experiments with links.
+
+    With ``smoke`` the runs were cut short on purpose, so no pass/fail is claimed.
+    """
     out_dir = root / "report"
     out_dir.mkdir(parents=True, exist_ok=True)
     lines = ["<table><tr><th>experiment</th><th>handout</th><th>metric</th>"
@@ -55,6 +59,8 @@ def write_index(root: Path, rows: Sequence[Mapping[str, Any]], *, title: str = "
     for r in rows:
         verdict = {True: "<span class='pass'>pass</span>",
                    False: "<span class='fail'>below</span>", None: "—"}[r.get("passed")]
+        if smoke and r.get("passed") is not None:
+            verdict = "smoke run (not comparable)"
         link = "—"
         if r.get("run") is not None and (Path(r["run"]) / "report.html").is_file():
             rel = os.path.relpath(Path(r["run"]) / "report.html", out_dir)
@@ -75,7 +81,10 @@ def write_index(root: Path, rows: Sequence[Mapping[str, Any]], *, title: str = "
     page = ("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
             f"<title>{esc(heading)}</title><style>{STYLE}</style></head><body>"
             f"<h1>{esc(heading)}</h1><p>Handout figures are floors to reach; each row links "
-            "to the run's page with its plots, config and environment.</p>"
+            "to the run's page with its plots, config and environment."
+            + (" These are smoke runs, cut to seconds to check that every experiment works "
+               "end to end; run <code>practica reproduce --budget full</code> for the "
+               "handouts' figures." if smoke else "") + "</p>"
             + "\n".join(lines) + "</body></html>\n")
     path = out_dir / "index.html"
     path.write_text(page, encoding="utf-8")
