@@ -92,5 +92,5 @@ EXPERIMENTS = [Experiment(
     datasets=("cifar10",),
     defaults={"hidden": [256, 256], "optimizer": "adam", "lr": 1e-3, "init": "pytorch",
               "preprocess": "standardize"},
-    smoke={"batch_sizes": [4, 64], "examples": 2000, "evaluations": 2},
+    smoke={"batch_sizes": [4, 64], "examples": 2000, "evaluations": 2, "test_limit": 1000},
 )]
