@@ -59,6 +59,14 @@ def resolve_device(name: str) -> Any:
     return torch.device(name)
 
 
+def check_settings(settings: Settings) -> Any:
+    """The device the settings ask for, after checking they can work on this machine."""
+    device = resolve_device(settings.device)
+    if settings.amp == "fp16" and device.type != "cuda":
+        raise PracticaError("--amp fp16 needs a CUDA GPU; on the CPU use --amp bf16")
+    return device
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python's, NumPy's and torch's global generators."""
     import torch
@@ -79,7 +87,7 @@ class RunContext:
         self.run = run
         self.settings = settings
         self.resuming = resuming
-        self.device = resolve_device(settings.device)
+        self.device = check_settings(settings)
         self.experiment: Any = None
         #: training seconds per trainer (kept in checkpoints, so they survive a kill -9)
         self.train_times: dict[str, float] = {}

@@ -38,6 +38,7 @@ def test_list_and_show(capsys):
     (["run", "mlp-torch", "--config", "/no/such.toml"], "config file not found"),
     (["resume", "/no/such/run"], "is not a practica run directory"),
     (["data", "verify", "imagenet"], "unknown data set(s) imagenet"),
+    (["run", "mlp-torch", "--amp", "fp16", "--device", "cpu"], "--amp fp16 needs a CUDA GPU"),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, args, message):
     assert run_cli(*args) == 2

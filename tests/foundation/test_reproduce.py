@@ -44,6 +44,7 @@ def test_reproduce_runs_skips_and_survives_failures(tiny_cifar, tmp_path, capsys
     assert index.count("<tr>") == 4  # header + three experiments
     assert "deliberately broken" in index and "skipped" in index
     assert "../mlp-torch/" in index and "report.html" in index
+    assert "smoke run (not comparable)" in index  # smoke figures claim no pass/fail
 
 
 def test_report_command_indexes_latest_runs(tiny_cifar, tmp_path, capsys):

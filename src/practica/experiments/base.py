@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import config as cfgmod
-from ..context import RunContext, Settings
+from ..context import RunContext, Settings, check_settings
 from ..errors import PracticaError, TrainingDiverged
 from ..records import Run
 
@@ -93,6 +93,7 @@ def start(experiment: Experiment, config: Any, settings: Settings,
           ) -> Run:
     """Create a run directory for ``experiment`` and run it to the end."""
     settings = settings.with_defaults(dict(experiment.settings))
+    check_settings(settings)  # fail before a run directory is made
     run = Run.create(runs_root(root), experiment.name, run_record(experiment, config, settings))
     if announce:
         announce(f"run directory: {run.path}")
