@@ -16,13 +16,12 @@ import hashlib
 import io
 import os
 import pickle
-import shutil
 import tarfile
 import tempfile
 import urllib.error
 import urllib.request
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -223,24 +222,3 @@ def restricted_loads(data: bytes, *, allowed: Iterable[tuple[str, str]] = NUMPY_
         raise
     except Exception as exc:  # truncated or garbage pickles raise many types
         raise DataError(f"{what} is not a valid pickle ({type(exc).__name__}: {exc})") from None
-
-
-def find_file(names: Sequence[str], roots: Sequence[Path],
-              extra_dirs: Sequence[Path] = ()) -> Path | None:
-    """First existing ``root/name`` over roots (in order) then ``extra_dirs``."""
-    for root in list(roots) + list(extra_dirs):
-        for name in names:
-            candidate = root / name
-            if candidate.exists():
-                return candidate
-    return None
-
-
-def copy_into_cache(src: Path, name: str) -> Path:
-    """Copy a file into the cache folder (atomically) and return the new path."""
-    dest = cache_dir() / name
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(dest.name + ".part")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dest)
-    return dest

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
 
 import numpy as np
 import torch
@@ -143,7 +142,3 @@ def flatten(results: dict[str, dict[str, float]]) -> dict[str, float]:
 
 def n_inputs(dataset: ImageDataset) -> int:
     return int(np.prod(dataset.train.images.shape[1:]))
-
-
-def describe_model(model: nn.Module) -> dict[str, Any]:
-    return {"parameters": sum(p.numel() for p in model.parameters())}
