@@ -167,7 +167,7 @@ class LayerNormFunction(torch.autograd.Function):
         return grad_x, grad_gamma, grad_beta, None
 
 
-class LayerNormManual(nn.Module):
+class LayerNormManual(LayerNormAutograd):
     """``nn.Module`` owning γ (ones) and β (zeros) that calls :class:`LayerNormFunction`.
 
     Args:
@@ -176,13 +176,6 @@ class LayerNormManual(nn.Module):
 
     Forward takes ``x`` of shape ``(S, M)`` and raises ``ValueError`` for any other shape.
     """
-
-    def __init__(self, n_neurons: int, eps: float = 1e-5) -> None:
-        super().__init__()
-        self.n_neurons = n_neurons
-        self.eps = eps
-        self.gamma = nn.Parameter(torch.ones(n_neurons))
-        self.beta = nn.Parameter(torch.zeros(n_neurons))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_input(x, self.n_neurons)

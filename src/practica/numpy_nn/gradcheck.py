@@ -71,6 +71,19 @@ def _as_float64(module: Module) -> Module:
     return copy.deepcopy(module).astype(np.float64)
 
 
+def _compare(
+    m: Module, f: Callable[[], float], x: np.ndarray, dx: np.ndarray | None, h: float
+) -> dict[str, float]:
+    """Relative errors of the analytic dx and parameter gradients against ``f``'s numerics."""
+    errors: dict[str, float] = {}
+    if dx is not None:
+        errors["input"] = relative_error(dx, numerical_gradient(f, x, h))
+    analytic = {k: v.copy() for k, v in m.grads.items()}
+    for name, p in m.params.items():
+        errors[name] = relative_error(analytic[name], numerical_gradient(f, p, h))
+    return errors
+
+
 def check_module(
     module: Module, x: np.ndarray, seed: int = 0, h: float = DEFAULT_H
 ) -> dict[str, float]:
@@ -96,13 +109,7 @@ def check_module(
     run()
     m.zero_grad()
     dx = m.backward(dout)
-    errors: dict[str, float] = {}
-    if dx is not None:
-        errors["input"] = relative_error(dx, numerical_gradient(f, x, h))
-    analytic = {k: v.copy() for k, v in m.grads.items()}
-    for name, p in m.params.items():
-        errors[name] = relative_error(analytic[name], numerical_gradient(f, p, h))
-    return errors
+    return _compare(m, f, x, dx, h)
 
 
 def check_loss(loss: Loss, x: np.ndarray, target: np.ndarray, h: float = DEFAULT_H) -> float:
@@ -133,13 +140,7 @@ def check_model(
     m.zero_grad()
     m.requires_input_grad = True
     dx = m.backward(lf.backward())
-    errors: dict[str, float] = {}
-    if dx is not None:
-        errors["input"] = relative_error(dx, numerical_gradient(f, x, h))
-    analytic = {k: v.copy() for k, v in m.grads.items()}
-    for name, p in m.params.items():
-        errors[name] = relative_error(analytic[name], numerical_gradient(f, p, h))
-    return errors
+    return _compare(m, f, x, dx, h)
 
 
 # --------------------------------------------------------------------------- check_all
