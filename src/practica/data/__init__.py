@@ -5,10 +5,14 @@ from __future__ import annotations
 from . import cifar10, mnist, tweets
 from .base import DatasetInfo, ImageDataset, Split, VerifyReport, validation_split
 
-DATASETS: dict[str, DatasetInfo] = {
-    info.name: info for info in (cifar10.INFO, mnist.INFO_MNIST, mnist.INFO_FASHION,
-                                 tweets.INFO)
-}
+# One entry a line; `practica data status` lists them in this order.
+_INFOS = (
+    cifar10.INFO,
+    mnist.INFO_MNIST,
+    mnist.INFO_FASHION,
+    tweets.INFO,
+)
+DATASETS: dict[str, DatasetInfo] = {info.name: info for info in _INFOS}
 
 __all__ = ["DATASETS", "DatasetInfo", "ImageDataset", "Split", "VerifyReport",
            "validation_split"]

@@ -1,27 +1,31 @@
-"""All experiments by name. ``practica list`` and the README table come from here."""
+"""All experiments by name. ``practica list`` and the README table come from here.
+
+Each module named in ``MODULES`` defines ``EXPERIMENTS``, a list of ``Experiment``; the
+order here is the order of ``practica list`` and ``practica reproduce``.
+"""
 
 from __future__ import annotations
 
+import importlib
+
 from ..errors import PracticaError
-from . import (
-    convnets,
-    lstm_mnist,
-    mlp_numpy,
-    mlp_torch,
-    mnist_numpy,
-    normalization_study,
-    palindromes,
-    rnn_gradients,
-    tweet_sentiment,
-)
 from .base import Experiment
 
-_MODULES = (mlp_torch, mlp_numpy, mnist_numpy, normalization_study, convnets, palindromes,
-            rnn_gradients, lstm_mnist, tweet_sentiment)
+MODULES = (
+    "mlp_torch",
+    "mlp_numpy",
+    "mnist_numpy",
+    "normalization_study",
+    "convnets",
+    "palindromes",
+    "rnn_gradients",
+    "lstm_mnist",
+    "tweet_sentiment",
+)
 
 REGISTRY: dict[str, Experiment] = {}
-for _module in _MODULES:
-    for _exp in _module.EXPERIMENTS:
+for _name in MODULES:
+    for _exp in importlib.import_module(f"{__package__}.{_name}").EXPERIMENTS:
         if _exp.name in REGISTRY:  # pragma: no cover - a programming error
             raise RuntimeError(f"experiment {_exp.name} registered twice")
         REGISTRY[_exp.name] = _exp
