@@ -60,10 +60,20 @@ def resolve_device(name: str) -> Any:
 
 
 def check_settings(settings: Settings) -> Any:
-    """The device the settings ask for, after checking they can work on this machine."""
+    """The device the settings ask for, after checking they can work on this machine.
+
+    Under torchrun with CUDA, each process takes the GPU ``cuda:LOCAL_RANK``.
+    """
+    import torch
+
+    from .train.distributed import world
+
     device = resolve_device(settings.device)
     if settings.amp == "fp16" and device.type != "cuda":
         raise PracticaError("--amp fp16 needs a CUDA GPU; on the CPU use --amp bf16")
+    w = world()
+    if device.type == "cuda" and w.active:
+        device = torch.device("cuda", w.local_rank)
     return device
 
 
@@ -84,10 +94,14 @@ class RunContext:
     """
 
     def __init__(self, run: Run, settings: Settings, *, resuming: bool = False) -> None:
+        from .train.distributed import world
+
         self.run = run
         self.settings = settings
         self.resuming = resuming
         self.device = check_settings(settings)
+        #: this process's rank among torchrun's processes (one process: rank 0 of 1)
+        self.world = world()
         self.experiment: Any = None
         #: training seconds per trainer (kept in checkpoints, so they survive a kill -9)
         self.train_times: dict[str, float] = {}
@@ -97,8 +111,8 @@ class RunContext:
         self.report_sections: dict[str, str] = {}
         #: whether to draw the standard learning curves from metrics.csv
         self.standard_plots = True
-        seed_everything(settings.seed)
+        seed_everything(settings.seed + self.world.rank)
 
     @property
     def progress(self) -> bool:
-        return self.settings.progress
+        return self.settings.progress and self.world.is_main

@@ -21,6 +21,7 @@ from .. import config as cfgmod
 from ..context import RunContext, Settings, check_settings
 from ..errors import PracticaError, TrainingDiverged
 from ..records import Run
+from ..train import distributed
 
 
 @dataclass(frozen=True)
@@ -93,12 +94,21 @@ def start(experiment: Experiment, config: Any, settings: Settings,
           ) -> Run:
     """Create a run directory for ``experiment`` and run it to the end."""
     settings = settings.with_defaults(dict(experiment.settings))
-    check_settings(settings)  # fail before a run directory is made
-    run = Run.create(runs_root(root), experiment.name, run_record(experiment, config, settings))
-    if announce:
-        announce(f"run directory: {run.path}")
-    execute(experiment, config, run, settings, resuming=False)
-    return run
+    device = check_settings(settings)  # fail before a run directory is made
+    w = distributed.init(device.type)
+    record = run_record(experiment, config, settings)
+    if w.active:
+        record["world_size"] = w.size
+    main = Run.create(runs_root(root), experiment.name, record) if w.is_main else None
+    main_path = Path(distributed.broadcast(str(main.path) if main else None))
+    run = main or Run.create_at(rank_dir(main_path, w.rank), record, tensorboard=False)
+    if announce and w.is_main:
+        announce(f"run directory: {main_path}")
+    try:
+        execute(experiment, config, run, settings, resuming=False)
+    finally:
+        distributed.shutdown()
+    return main or Run.open(main_path)
 
 
 def resume(run_dir: str | Path, *, progress: bool | None = None, device: str | None = None,
@@ -106,8 +116,8 @@ def resume(run_dir: str | Path, *, progress: bool | None = None, device: str | N
     """Continue an interrupted run from its last checkpoint."""
     from .registry import get
 
-    run = Run.open(Path(run_dir))
-    record = run.record
+    main = Run.open(Path(run_dir))
+    record = main.record
     experiment = get(record["experiment"])
     config = cfgmod.from_dict(experiment.config_cls, record["config"])
     stored = dict(record.get("settings", {}))
@@ -116,13 +126,26 @@ def resume(run_dir: str | Path, *, progress: bool | None = None, device: str | N
     if device is not None:
         stored["device"] = device
     settings = Settings(**stored).with_defaults(dict(experiment.settings))
-    summary = run.summary()
+    summary = main.summary()
     if summary and summary.get("status") == "completed":
-        raise PracticaError(f"{run.path} already completed; nothing to resume")
-    if announce:
-        announce(f"resuming {run.path}")
-    execute(experiment, config, run, settings, resuming=True)
-    return run
+        raise PracticaError(f"{main.path} already completed; nothing to resume")
+    w = distributed.init(check_settings(settings).type)
+    if w.size != int(record.get("world_size", 1)):
+        raise PracticaError(f"{main.path} was trained by {record.get('world_size', 1)} "
+                            f"process(es); resume it with as many (this is {w.size})")
+    run = main if w.is_main else Run.open(rank_dir(main.path, w.rank), tensorboard=False)
+    if announce and w.is_main:
+        announce(f"resuming {main.path}")
+    try:
+        execute(experiment, config, run, settings, resuming=True)
+    finally:
+        distributed.shutdown()
+    return main
+
+
+def rank_dir(main: Path, rank: int) -> Path:
+    """Where rank ``rank > 0`` of a distributed run keeps its own checkpoint."""
+    return main / "ranks" / str(rank)
 
 
 def execute(experiment: Experiment, config: Any, run: Run, settings: Settings, *,
@@ -148,7 +171,8 @@ def execute(experiment: Experiment, config: Any, run: Run, settings: Settings, *
         summary = make_summary(experiment, run, metrics, status, error,
                                time.perf_counter() - started, ctx)
         try:
-            finish(run, summary, ctx)
+            if ctx.world.is_main:  # rank 0 writes the records of a distributed run
+                finish(run, summary, ctx)
         except Exception as exc:  # a plotting problem must not hide the real error
             if status == "completed":
                 raise

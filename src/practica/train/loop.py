@@ -4,7 +4,8 @@ An experiment hands over a model, an optimiser, a function giving the batch of s
 a loss function and an evaluation function; the loop does the rest: steps, mixed
 precision, gradient clipping, LR schedule, periodic evaluation and logging, checkpoints
 (at every evaluation and at the end), exact resume, and a clean stop when the loss turns
-NaN or infinite (the last good checkpoint is kept).
+NaN or infinite (the last good checkpoint is kept). Under ``torchrun`` it trains data-parallel
+(see ``distributed.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from torch import nn
 
 from ..context import RunContext
 from ..errors import TrainingDiverged
+from . import distributed
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 
 Batch = Any
@@ -87,6 +89,8 @@ class Trainer:
         model.to(ctx.device)
         if ctx.settings.channels_last:
             model.to(memory_format=torch.channels_last)
+        #: what the training steps call: the model, or under torchrun its DDP wrapper
+        self.train_model = distributed.wrap(model, ctx.world, ctx.device)
 
     # -- checkpointing --------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -157,9 +161,10 @@ class Trainer:
         started = time.perf_counter() - self.elapsed
         try:
             while self.step < loop.steps:
-                batch = to_device(self.batch_at(self.step), self.ctx)
+                batch = distributed.shard(self.batch_at(self.step), self.ctx.world)
+                batch = to_device(batch, self.ctx)
                 with autocast(self.ctx):
-                    loss, metrics = self.loss_fn(self.model, batch)
+                    loss, metrics = self.loss_fn(self.train_model, batch)
                 loss_value = float(loss.detach())
                 if not math.isfinite(loss_value):
                     raise TrainingDiverged(self._diverged_message(loss_value))
