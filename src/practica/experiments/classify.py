@@ -55,6 +55,8 @@ class TrainingConfig:
                                  "validation split, evaluated with the test set (0: none)", 0)
     test_limit: int = non_negative("evaluate on the first N test images only (0: all; "
                                    "for quick smoke runs)", 0)
+    log_seconds: bool = option(False, "log train/seconds (time since training began) at "
+                               "each evaluation, for accuracy-against-time comparisons")
 
 
 def load_images(name: str, ctx: RunContext) -> ImageDataset:
@@ -117,7 +119,8 @@ def train_classifier(cfg: TrainingConfig, ctx: RunContext, model: nn.Module,
     trainer = Trainer(ctx, model, optimizer, batch_at,
                       cross_entropy_step(cfg.label_smoothing, transform), evaluate,
                       LoopConfig(steps=cfg.steps, eval_every=cfg.eval_every,
-                                 clip_grad_norm=cfg.clip_grad_norm or None),
+                                 clip_grad_norm=cfg.clip_grad_norm or None,
+                                 log_seconds=cfg.log_seconds),
                       scheduler=scheduler, name=name)
     final = trainer.fit()
     test_x, test_y = tensors["test"]

@@ -12,12 +12,15 @@ def random_flip(x: torch.Tensor) -> torch.Tensor:
     return torch.where(mask[:, None, None, None], x.flip(3), x)
 
 
-def random_crop(x: torch.Tensor, padding: int = 4) -> torch.Tensor:
-    """Zero-pad by ``padding`` and take a random H×W crop per image (random translation)."""
+def random_crop(x: torch.Tensor, padding: int = 4, mode: str = "constant") -> torch.Tensor:
+    """Pad by ``padding`` and take a random H×W crop per image (random translation).
+
+    ``mode`` is F.pad's: ``constant`` (zeros) or ``reflect`` (mirror the border pixels).
+    """
     if padding <= 0:
         return x
     n, c, h, w = x.shape
-    padded = F.pad(x, (padding, padding, padding, padding))
+    padded = F.pad(x, (padding, padding, padding, padding), mode=mode)
     dy = torch.randint(0, 2 * padding + 1, (n,), device=x.device)
     dx = torch.randint(0, 2 * padding + 1, (n,), device=x.device)
     rows = (torch.arange(h, device=x.device)[None, :] + dy[:, None])[:, None, :, None]

@@ -42,6 +42,7 @@ class LoopConfig:
     checkpoint_every: int | None = None  # default: at every evaluation
     clip_grad_norm: float | None = None
     scheduler_per: str = "step"  # "step" or "eval"
+    log_seconds: bool = False  # log train/seconds (time since the start) at each evaluation
 
 
 def autocast(ctx: RunContext) -> contextlib.AbstractContextManager:
@@ -72,12 +73,15 @@ class Trainer:
 
     def __init__(self, ctx: RunContext, model: nn.Module, optimizer: torch.optim.Optimizer,
                  batch_at: Callable[[int], Batch], loss_fn: LossFn, evaluate: EvalFn,
-                 loop: LoopConfig, scheduler: Any = None, name: str = "") -> None:
+                 loop: LoopConfig, scheduler: Any = None, name: str = "",
+                 after_step: Callable[[int], None] | None = None) -> None:
         if loop.steps <= 0 or loop.eval_every <= 0:
             raise ValueError("steps and eval_every must be > 0")
         self.ctx, self.model, self.optimizer = ctx, model, optimizer
         self.batch_at, self.loss_fn, self.evaluate = batch_at, loss_fn, evaluate
         self.loop, self.scheduler, self.name = loop, scheduler, name
+        #: called with the new step count after every optimiser step (e.g. weight averaging)
+        self.after_step = after_step
         self.checkpoint_path = ctx.run.checkpoints / "last.pt"
         self.history: list[dict[str, Any]] = []  # one entry per evaluation
         self.step = 0
@@ -184,6 +188,8 @@ class Trainer:
                 if self.scheduler is not None and loop.scheduler_per == "step":
                     self.scheduler.step()
                 self.step += 1
+                if self.after_step is not None:
+                    self.after_step(self.step)
                 self._count += 1
                 self._sums["loss"] = self._sums.get("loss", 0.0) + loss_value
                 for k, v in metrics.items():
@@ -192,6 +198,8 @@ class Trainer:
                 at_end = self.step == loop.steps
                 if self.step % loop.eval_every == 0 or at_end:
                     train = {k: v / self._count for k, v in self._sums.items()}
+                    if loop.log_seconds:
+                        train["seconds"] = time.perf_counter() - started
                     self._sums, self._count = {}, 0
                     results = {"train": train, **self._evaluate()}
                     self._log(results)
