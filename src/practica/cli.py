@@ -8,6 +8,9 @@
     practica report [RUNS_ROOT]        rebuild the results index of a runs folder
     practica gradcheck                 gradient-check the NumPy engine, one row per module
     practica data status|verify|fetch  where the data sets are and whether they are valid
+    practica generate RUN_DIR --prompt TEXT   continue a prompt with a trained textgen-lstm
+    practica explain-weights SNAPSHOT --after ':'   min-char-rnn weights behind a behaviour
+    practica shapes SPEC_OR_MODEL      per-layer output size, receptive field, params, MACs
 """
 
 from __future__ import annotations
@@ -95,6 +98,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("names", nargs="*", help="data sets (default: all)")
     p.add_argument("--data-dir", help="folder with the data sets")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+    p = sub.add_parser("generate", help="continue a prompt with a trained textgen-lstm run")
+    p.add_argument("run_dir", help="a textgen-lstm run directory (or its model.pt)")
+    p.add_argument("--prompt", default="\n", help="text to continue (default: a newline)")
+    p.add_argument("--length", type=int, default=200, help="characters to generate")
+    p.add_argument("--temperature", type=float, default=1.0,
+                   help="T in softmax(logits / T); 0 is greedy (default 1)")
+    p.add_argument("--top-k", type=int, default=0, help="sample from the k likeliest only")
+    p.add_argument("--beam", type=int, default=0, help="beam search with this width instead")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+
+    p = sub.add_parser("explain-weights", help="the min-char-rnn weights behind a behaviour")
+    p.add_argument("snapshot", help="a min-char-rnn .npz snapshot (char-rnn-snapshot.npz)")
+    p.add_argument("--after", default=":", help="the trigger character (\\n for newline)")
+    p.add_argument("--targets", default="\\n\\s", help="characters the model emits after "
+                   "it (\\n newline, \\s space; default both)")
+    p.add_argument("--corpus", help="text for the contexts (default: shakespeare_train.txt)")
+    p.add_argument("--data-dir", help="folder with the data sets")
+    p.add_argument("--top", type=int, default=5, help="hidden units to name and ablate")
+
+    p = sub.add_parser("shapes", help="per-layer output size, receptive field, parameters "
+                       "and MACs of a TOML layer spec or a model")
+    p.add_argument("target", help="a TOML spec (e.g. examples/waterloo-a5-cnn.toml) or a "
+                   "model: vgg11, convnet-vgg, convnet-preact, resnet18")
+    p.add_argument("--same-size", action="store_true", help="assume every conv keeps its "
+                   "input's height and width (Waterloo A5 §1 question 4)")
+    p.add_argument("--input", metavar="C,H,W", help="input shape (default: the spec's or "
+                   "the model's)")
     return parser
 
 
@@ -159,7 +190,7 @@ def _report_run(run) -> None:
     line = ", ".join(f"{k} {v:.4f}" for k, v in shown.items() if isinstance(v, float))
     _say(f"finished: {line}" if line else "finished")
     if target:
-        verdict = {True: "reaches", False: "is below", None: "cannot be compared with"}[
+        verdict = {True: "reaches", False: "does not reach", None: "cannot be compared with"}[
             target.get("passed")]
         measured = target.get("measured")
         m = f"{measured:.4f}" if isinstance(measured, float) else measured
@@ -266,9 +297,42 @@ def _fetch_dir(name: str):
     return cache_dir() / SETS[name].folders[0] if name in SETS else cache_dir()
 
 
+def cmd_generate(args: argparse.Namespace) -> int:
+    from .text.lstm import generate_text
+
+    print(generate_text(args.run_dir, args.prompt, args.length, temperature=args.temperature,
+                        top_k=args.top_k, seed=args.seed, beam=args.beam))
+    return 0
+
+
+def cmd_explain_weights(args: argparse.Namespace) -> int:
+    from .text.explain import explain_snapshot
+
+    print(explain_snapshot(args.snapshot, args.after, args.targets, corpus=args.corpus,
+                           data_dir=args.data_dir, top=args.top))
+    return 0
+
+
+def cmd_shapes(args: argparse.Namespace) -> int:
+    from .shapes import SpecError, rows_for, table
+
+    shape = None
+    if args.input:
+        try:
+            shape = tuple(int(v) for v in args.input.replace("x", ",").split(","))
+        except ValueError:
+            shape = ()
+        if len(shape) != 3 or min(shape) <= 0:
+            raise SpecError(f"--input expects C,H,W (three positive integers), got "
+                            f"{args.input!r}")
+    print(table(rows_for(args.target, same_size=args.same_size, input_shape=shape)))
+    return 0
+
+
 COMMANDS = {"list": cmd_list, "show": cmd_show, "run": cmd_run, "resume": cmd_resume,
             "reproduce": cmd_reproduce, "report": cmd_report, "gradcheck": cmd_gradcheck,
-            "data": cmd_data}
+            "data": cmd_data, "generate": cmd_generate, "explain-weights": cmd_explain_weights,
+            "shapes": cmd_shapes}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

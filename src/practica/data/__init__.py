@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import cifar10, mnist, tweets
+from . import cifar10, coco_captioning, colour, galaxy_zoo, hymenoptera, mnist, text, tweets
 from .base import DatasetInfo, ImageDataset, Split, VerifyReport, validation_split
 
 # One entry a line; `practica data status` lists them in this order.
@@ -11,6 +11,11 @@ _INFOS = (
     mnist.INFO_MNIST,
     mnist.INFO_FASHION,
     tweets.INFO,
+    coco_captioning.INFO,
+    colour.INFO,
+    hymenoptera.INFO,
+    text.INFO,
+    galaxy_zoo.INFO,
 )
 DATASETS: dict[str, DatasetInfo] = {info.name: info for info in _INFOS}
 

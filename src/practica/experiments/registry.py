@@ -17,10 +17,19 @@ MODULES = (
     "mnist_numpy",
     "normalization_study",
     "convnets",
+    "speedrun",
     "palindromes",
     "rnn_gradients",
     "lstm_mnist",
     "tweet_sentiment",
+    "vgg11_mnist",
+    "resnet_cifar10",
+    "transfer",
+    "textgen",
+    "colourisation",
+    "captioning",
+    "gan",
+    "vae",
 )
 
 REGISTRY: dict[str, Experiment] = {}

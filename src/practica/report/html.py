@@ -41,7 +41,7 @@ def summary_table(summary: Mapping[str, Any]) -> str:
     if target:
         passed = target.get("passed")
         verdict = ("<span class='pass'>pass</span>" if passed else
-                   "<span class='fail'>below the handout's figure</span>"
+                   "<span class='fail'>does not reach the handout's figure</span>"
                    if passed is not None else "—")
         parts.append("<table><tr><th>metric</th><th>handout figure</th><th>measured</th>"
                      "<th>result</th><th>source</th></tr>")

@@ -58,7 +58,7 @@ def write_index(root: Path, rows: Sequence[Mapping[str, Any]], *, title: str = "
              "<th>time (s)</th><th>run</th></tr>"]
     for r in rows:
         verdict = {True: "<span class='pass'>pass</span>",
-                   False: "<span class='fail'>below</span>", None: "—"}[r.get("passed")]
+                   False: "<span class='fail'>not reached</span>", None: "—"}[r.get("passed")]
         if smoke and r.get("passed") is not None:
             verdict = "smoke run (not comparable)"
         link = "—"

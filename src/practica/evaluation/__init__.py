@@ -1,0 +1,1 @@
+"""Evaluation of trained models beyond a loss: sample-quality scores for generative models."""

@@ -1,0 +1,97 @@
+r"""The fully connected GAN of CVbL 2019 §4: generator, discriminator and their losses.
+
+The game (Goodfellow et al. 2014, handout eq. 14)::
+
+    min_G max_D  V(D, G) = E_x[log D(x)] + E_z[log(1 − D(G(z)))],   z ~ N(0, I)
+
+The discriminator returns a logit ``a`` with ``D = σ(a)``, so every log term is a softplus,
+computed stably: ``−log σ(a) = softplus(−a)`` and ``−log(1 − σ(a)) = softplus(a)``.
+
+Generator loss. Minimising ``log(1 − D(G(z)))`` (the "minimax" loss) saturates: early in
+training D rejects the samples with confidence, ``D(G(z)) ≈ 0``, and the gradient
+``∂/∂a log(1 − σ(a)) = −σ(a)`` vanishes. The "non-saturating" loss ``−log D(G(z))`` has the
+same fixed point but gradient ``−(1 − σ(a)) ≈ −1`` there; it is the default.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+GENERATOR_LOSSES = ("non-saturating", "minimax")
+
+
+class Generator(nn.Module):
+    """``z (N, latent) → image (N, 1, H, W)`` in [−1, 1].
+
+    latent → 128 (LeakyReLU 0.2) → 256 → 512 → 1024 (each Linear, BatchNorm, LeakyReLU 0.2)
+    → H·W with tanh, as the handout's template.
+    """
+
+    def __init__(self, latent: int = 100, image_shape: tuple[int, int, int] = (1, 28, 28),
+                 hidden: tuple[int, ...] = (128, 256, 512, 1024)) -> None:
+        super().__init__()
+        self.latent, self.image_shape = latent, tuple(image_shape)
+        layers: list[nn.Module] = [nn.Linear(latent, hidden[0]), nn.LeakyReLU(0.2)]
+        for n_in, n_out in zip(hidden[:-1], hidden[1:], strict=True):
+            layers += [nn.Linear(n_in, n_out), nn.BatchNorm1d(n_out), nn.LeakyReLU(0.2)]
+        layers += [nn.Linear(hidden[-1], int(torch.tensor(image_shape).prod())), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z).view(len(z), *self.image_shape)
+
+
+class Discriminator(nn.Module):
+    """``image → logit`` of being real: H·W → 512 → 256 → 1, LeakyReLU 0.2, optional dropout."""
+
+    def __init__(self, image_shape: tuple[int, int, int] = (1, 28, 28),
+                 hidden: tuple[int, ...] = (512, 256), dropout: float = 0.0) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        n_in = int(torch.tensor(image_shape).prod())
+        for n_out in hidden:
+            layers += [nn.Linear(n_in, n_out), nn.LeakyReLU(0.2)]
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+            n_in = n_out
+        layers.append(nn.Linear(n_in, 1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x.flatten(1)).squeeze(1)
+
+
+class GAN(nn.Module):
+    """Generator and discriminator held together (one state dict, one ``.to()``)."""
+
+    def __init__(self, latent: int = 100, image_shape: tuple[int, int, int] = (1, 28, 28),
+                 dropout: float = 0.0) -> None:
+        super().__init__()
+        self.generator = Generator(latent, image_shape)
+        self.discriminator = Discriminator(image_shape, dropout=dropout)
+
+    @property
+    def latent(self) -> int:
+        return self.generator.latent
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n`` images from fresh noise ``z ~ N(0, I)``."""
+        device = next(self.parameters()).device
+        z = torch.randn(n, self.latent, generator=generator).to(device)
+        return self.generator(z)
+
+
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """``−E[log D(x)] − E[log(1 − D(G(z)))]``: the negated value D maximises."""
+    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+
+
+def generator_loss(fake_logits: torch.Tensor, kind: str = "non-saturating") -> torch.Tensor:
+    """``−E[log D(G(z))]`` (non-saturating) or ``E[log(1 − D(G(z)))]`` (minimax)."""
+    if kind == "non-saturating":
+        return F.softplus(-fake_logits).mean()
+    if kind == "minimax":
+        return -F.softplus(fake_logits).mean()
+    raise ValueError(f"generator loss must be one of {', '.join(GENERATOR_LOSSES)}, got {kind!r}")

@@ -1,0 +1,97 @@
+"""gan-mnist, vae-* and vae-compare end to end on tiny fixture data in the real formats."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from foundation.formats import write_mnist_folder
+
+from practica import cli
+from practica.data import mnist
+
+from .galaxy_fixture import fixture_probs, write_galaxy_zoo
+
+
+@pytest.fixture
+def tiny_mnist(tmp_path, monkeypatch):
+    monkeypatch.setattr(mnist, "SIZES", (130, 40))
+    write_mnist_folder(tmp_path / "data" / "mnist", n_train=130, n_test=40)
+    return tmp_path / "data"
+
+
+def run(tmp_path, data, *args):
+    return cli.main(["run", *args, "--no-progress", "--data-dir", str(data), "--runs-dir",
+                     str(tmp_path / "runs")])
+
+
+def finished(tmp_path, name):
+    (path,) = (tmp_path / "runs" / name).iterdir()
+    summary = json.loads((path / "summary.json").read_text())
+    assert summary["status"] == "completed"
+    return path, summary
+
+
+def test_gan_mnist(tiny_mnist, tmp_path):
+    assert run(tmp_path, tiny_mnist, "gan-mnist", "--set", "steps=4", "--set", "eval_every=2",
+               "--set", "batch_size=16", "--set", "eval_samples=64", "--set",
+               "classifier_steps=3") == 0
+    path, summary = finished(tmp_path, "gan-mnist")
+    plots = {p.name for p in (path / "plots").glob("*.png")}
+    assert {"samples_1_start_step0.png", "samples_2_halfway_step2.png",
+            "samples_3_end_step4.png", "interpolation.png", "fid.png",
+            "inception_score.png"} <= plots
+    m = summary["metrics"]
+    assert 1.0 <= m["samples/inception_score"] <= 10 and m["samples/fid"] >= 0
+    assert 1.0 <= m["real/inception_score"] <= 10
+    assert set(summary["scores_over_training"]) == {"0", "2", "4"}
+    assert "Sample quality over training" in (path / "report.html").read_text()
+
+
+@pytest.mark.parametrize("arch", ["mlp", "conv", "resnet"])
+def test_vae_variants(tiny_mnist, tmp_path, arch):
+    assert run(tmp_path, tiny_mnist, f"vae-{arch}", "--set", "steps=2", "--set",
+               "eval_every=1", "--set", "batch_size=16", "--set", "nll_samples=6", "--set",
+               "nll_images=5", "--set", "latent=2") == 0
+    path, summary = finished(tmp_path, f"vae-{arch}")
+    plots = {p.name for p in (path / "plots").glob("*.png")}
+    assert {"samples.png", "reconstructions.png", "latent_means.png", "latent_manifold.png",
+            "recon.png", "loss.png"} <= plots
+    assert sum(p.startswith("weights_") for p in plots) == 3
+    m = summary["metrics"]
+    assert m["test/nll"] > 0 and m["test/recon"] > 0 and m["test/kl"] >= 0
+    assert summary["binarization"] == "dynamic" and summary["nll"]["k"] == 6
+    report = (path / "report.html").read_text()
+    assert "Likelihood" in report and "latent_means.png" in report
+
+
+def test_vae_compare_trains_children_and_reads_finished_runs(tiny_mnist, tmp_path):
+    args = ("--set", "steps=2", "--set", "eval_every=1", "--set", "nll_samples=0",
+            "--set", "eval_images=20")
+    assert run(tmp_path, tiny_mnist, "vae-compare", "--set", "archs=mlp", *args) == 0
+    path, summary = finished(tmp_path, "vae-compare")
+    assert (path / "children" / "mlp" / "summary.json").is_file()
+    assert (path / "plots" / "vae_recon.png").is_file()
+    assert "mlp/test/elbo" in summary["metrics"]
+    child = path / "children" / "mlp"
+    out = tmp_path / "again"
+    assert cli.main(["run", "vae-compare", "--no-progress", "--runs-dir", str(out), "--set",
+                     f"from_runs={child}"]) == 0
+    (again,) = (out / "vae-compare").iterdir()
+    assert (again / "plots" / "vae_recon.png").is_file() and not (again / "children").exists()
+
+
+def test_vae_on_galaxy_zoo_fixture(tmp_path):
+    write_galaxy_zoo(tmp_path / "data", fixture_probs(12))
+    assert run(tmp_path, tmp_path / "data", "vae-conv", "--set", "dataset=galaxy-zoo",
+               "--set", "image_size=16", "--set", "crop=32", "--set", "batch_size=4",
+               "--set", "steps=2", "--set", "eval_every=1") == 0
+    path, summary = finished(tmp_path, "vae-conv")
+    assert summary["binarization"] == "none" and "test/nll" not in summary["metrics"]
+    assert (path / "plots" / "latent_means.png").is_file()
+
+
+def test_galaxy_zoo_refuses_binarisation(tmp_path):
+    write_galaxy_zoo(tmp_path / "data", fixture_probs(4))
+    assert run(tmp_path, tmp_path / "data", "vae-mlp", "--set", "dataset=galaxy-zoo",
+               "--set", "binarize=dynamic") == 2
