@@ -6,22 +6,13 @@ import json
 
 import pytest
 from foundation.formats import write_mnist_folder
+from foundation.runs import only_run, run
 
 from practica import cli
 from practica.data import mnist
 from practica.train.array_checkpoint import load_arrays
 
 from .coco_format import write_coco_folder
-
-
-def run(tmp_path, data, *args):
-    return cli.main(["run", *args, "--no-progress", "--data-dir", str(data), "--runs-dir",
-                     str(tmp_path / "runs")])
-
-
-def only_run(tmp_path, name):
-    (path,) = (tmp_path / "runs" / name).iterdir()
-    return path
 
 
 @pytest.fixture
@@ -32,7 +23,7 @@ def tiny_mnist(tmp_path, monkeypatch):
 
 def test_digit_pairs_smoke_run(tiny_mnist, tmp_path):
     assert run(tmp_path, tiny_mnist, "captioning-rnn", "--smoke") == 0
-    path = only_run(tmp_path, "captioning-rnn")
+    path = only_run(tmp_path, "captioning-rnn")[0]
     summary = json.loads((path / "summary.json").read_text())
     assert summary["status"] == "completed" and summary["dataset"] == "digit-pairs"
     metrics = summary["metrics"]
@@ -56,11 +47,11 @@ def test_overfit_on_coco_fixture(tmp_path):
     assert run(tmp_path, data, "captioning-overfit", "--set", "hidden_dim=32", "--set",
                "wordvec_dim=16", "--set", "epochs=100", "--set", "batch_size=3", "--set",
                "lr_decay=1", "--set", "num_samples=2") == 0
-    summary = json.loads((only_run(tmp_path, "captioning-overfit") / "summary.json").read_text())
+    summary = json.loads((only_run(tmp_path, "captioning-overfit")[0] / "summary.json").read_text())
     assert summary["dataset"] == "coco"
     assert summary["metrics"]["train/loss"] < 0.1 and summary["target"]["passed"]
     # the URLs of the images stand in for the pictures in the report
-    report = (only_run(tmp_path, "captioning-overfit") / "report.html").read_text()
+    report = (only_run(tmp_path, "captioning-overfit")[0] / "report.html").read_text()
     assert "COCO_val2014_" in report
 
 
@@ -74,7 +65,7 @@ def test_interrupted_run_resumes_exactly(tiny_mnist, tmp_path, monkeypatch):
     args = ["captioning-rnn", "--smoke", "--set", "cnn_steps=5", "--set", "eval_every=5",
             "--seed", "3"]
     assert run(tmp_path / "a", tiny_mnist, *args) == 0
-    expected = json.loads((only_run(tmp_path / "a", "captioning-rnn") / "summary.json")
+    expected = json.loads((only_run(tmp_path / "a", "captioning-rnn")[0] / "summary.json")
                           .read_text())["metrics"]
 
     from practica.numpy_nn.captioning_solver import CaptioningSolver
@@ -89,7 +80,7 @@ def test_interrupted_run_resumes_exactly(tiny_mnist, tmp_path, monkeypatch):
     monkeypatch.setattr(CaptioningSolver, "train_step", interrupt)
     assert run(tmp_path / "b", tiny_mnist, *args) == 130
     monkeypatch.setattr(CaptioningSolver, "train_step", real)
-    path = only_run(tmp_path / "b", "captioning-rnn")
+    path = only_run(tmp_path / "b", "captioning-rnn")[0]
     assert load_arrays(path / "checkpoints" / "last.npz")["solver"]["step"] == 10
     assert cli.main(["resume", str(path), "--no-progress"]) == 0
     assert json.loads((path / "summary.json").read_text())["metrics"] == expected

@@ -7,8 +7,9 @@ import json
 import numpy as np
 import pytest
 import torch
+from foundation.runs import only_run
+from foundation.runs import run as run_experiment
 
-from practica import cli
 from practica.data import cifar10
 from practica.experiments.colourisation import (
     ColourConfig,
@@ -42,13 +43,7 @@ FAST = ["--set", "epochs=2", "--set", "batch_size=10", "--set", "num_filters=4",
 
 
 def run(tmp_path, data, name, *args):
-    return cli.main(["run", name, "--no-progress", "--data-dir", str(data), "--runs-dir",
-                     str(tmp_path / "runs"), *FAST, *args])
-
-
-def summary_of(tmp_path, name):
-    (path,) = (tmp_path / "runs" / name).iterdir()
-    return path, json.loads((path / "summary.json").read_text())
+    return run_experiment(tmp_path, data, name, *FAST, *args)
 
 
 def test_psnr_and_scores_by_hand():
@@ -77,7 +72,7 @@ def test_classification_uses_the_palette_file_and_writes_figures(tmp_path, data)
     write_palette(data / "colourization", centres, 0.07)
     assert run(tmp_path, data, "colour-classification", "--set", "activation_images=1",
                "--set", "large_size=16") == 0
-    path, summary = summary_of(tmp_path, "colour-classification")
+    path, summary = only_run(tmp_path, "colour-classification")
     assert summary["status"] == "completed"
     assert summary["palette"]["source"] == "file colour_kmeans24_cat7.npy"
     m = summary["metrics"]
@@ -98,7 +93,7 @@ def test_classification_uses_the_palette_file_and_writes_figures(tmp_path, data)
 def test_superres_with_kmeans_palette_has_a_bilinear_baseline(tmp_path, data):
     assert run(tmp_path, data, "superres-unet", "--set", "palette=kmeans",
                "--set", "colours=4") == 0
-    _, summary = summary_of(tmp_path, "superres-unet")
+    _, summary = only_run(tmp_path, "superres-unet")
     assert summary["palette"]["source"].startswith("k-means")
     assert summary["palette"]["colours"] == 4
     assert {"baseline/bilinear/psnr", "baseline/nearest/ssim"} <= set(summary["metrics"])
@@ -109,15 +104,15 @@ def test_regression_is_reproducible(tmp_path, data):
     args = ["--set", "palette=kmeans", "--set", "colours=8", "--seed", "3"]
     assert run(tmp_path / "a", data, "colour-regression", *args) == 0
     assert run(tmp_path / "b", data, "colour-regression", *args) == 0
-    _, first = summary_of(tmp_path / "a", "colour-regression")
-    _, second = summary_of(tmp_path / "b", "colour-regression")
+    _, first = only_run(tmp_path / "a", "colour-regression")
+    _, second = only_run(tmp_path / "b", "colour-regression")
     assert first["metrics"] == second["metrics"]
 
 
 def test_batch_size_study_runs_one_child_per_batch_size(tmp_path, data):
     assert run(tmp_path, data, "colour-unet-batch-sizes", "--set", "batch_sizes=5,15",
                "--set", "palette=kmeans", "--set", "colours=4") == 0
-    path, summary = summary_of(tmp_path, "colour-unet-batch-sizes")
+    path, summary = only_run(tmp_path, "colour-unet-batch-sizes")
     assert set(summary["batch_sizes"]) == {"batch5", "batch15"}
     for bs, steps in ((5, 12), (15, 4)):
         child = json.loads((path / "children" / f"batch{bs}" / "summary.json").read_text())

@@ -2,6 +2,7 @@ import json
 
 import pytest
 from foundation.formats import write_cifar_folder, write_mnist_folder
+from foundation.runs import only_run, run
 
 from practica import cli
 from practica.data import cifar10, mnist
@@ -17,14 +18,8 @@ def tiny_data(tmp_path, monkeypatch):
     return tmp_path / "data"
 
 
-def run(tmp_path, data, *args):
-    return cli.main(["run", *args, "--no-progress", "--data-dir", str(data), "--runs-dir",
-                     str(tmp_path / "runs")])
 
 
-def only_run(tmp_path, name):
-    (path,) = (tmp_path / "runs" / name).iterdir()
-    return path
 
 
 def test_gradcheck_command(capsys):
@@ -39,7 +34,7 @@ def test_mlp_numpy_learns_the_fixture(tiny_data, tmp_path):
     assert run(tmp_path, tiny_data, "mlp-numpy", "--set", "steps=60", "--set", "eval_every=20",
                "--set", "batch_size=20", "--set", "preprocess=unit", "--set",
                "init=kaiming", "--set", "optimizer=adam") == 0
-    path = only_run(tmp_path, "mlp-numpy")
+    path = only_run(tmp_path, "mlp-numpy")[0]
     summary = json.loads((path / "summary.json").read_text())
     assert summary["status"] == "completed" and summary["metrics"]["test/accuracy"] > 0.5
     state = load_arrays(path / "checkpoints" / "last.npz")
@@ -51,7 +46,7 @@ def test_mlp_numpy_resume_is_exact(tiny_data, tmp_path, monkeypatch):
     args = ["mlp-numpy", "--set", "steps=40", "--set", "eval_every=10", "--set",
             "batch_size=20", "--seed", "3"]
     assert run(tmp_path / "a", tiny_data, *args) == 0
-    expected = json.loads((only_run(tmp_path / "a", "mlp-numpy") / "summary.json")
+    expected = json.loads((only_run(tmp_path / "a", "mlp-numpy")[0] / "summary.json")
                           .read_text())["metrics"]
 
     from practica.numpy_nn import Solver
@@ -66,7 +61,7 @@ def test_mlp_numpy_resume_is_exact(tiny_data, tmp_path, monkeypatch):
     monkeypatch.setattr(Solver, "train_step", interrupt)
     assert run(tmp_path / "b", tiny_data, *args) == 130
     monkeypatch.setattr(Solver, "train_step", real)
-    path = only_run(tmp_path / "b", "mlp-numpy")
+    path = only_run(tmp_path / "b", "mlp-numpy")[0]
     assert load_arrays(path / "checkpoints" / "last.npz")["solver"]["step"] == 20
     assert cli.main(["resume", str(path), "--no-progress"]) == 0
     assert json.loads((path / "summary.json").read_text())["metrics"] == expected
@@ -77,14 +72,14 @@ def test_numpy_divergence_is_a_clean_stop(tiny_data, tmp_path, capsys):
                "--set", "init=kaiming", "--set", "eval_every=5", "--set", "batch_size=20")
     assert code == 1
     assert "training stopped: loss became" in capsys.readouterr().err
-    summary = json.loads((only_run(tmp_path, "mlp-numpy") / "summary.json").read_text())
+    summary = json.loads((only_run(tmp_path, "mlp-numpy")[0] / "summary.json").read_text())
     assert summary["status"] == "diverged"
 
 
 def test_mnist_softmax_sweep_selects_on_validation(tiny_data, tmp_path):
     assert run(tmp_path, tiny_data, "mnist-softmax-numpy", "--set", "hidden_sizes=8,16",
                "--set", "epochs=2", "--set", "batch_size=20") == 0
-    path = only_run(tmp_path, "mnist-softmax-numpy")
+    path = only_run(tmp_path, "mnist-softmax-numpy")[0]
     summary = json.loads((path / "summary.json").read_text())
     sweep = summary["sweep"]
     assert set(sweep) == {"hidden-8", "hidden-16"}
@@ -100,6 +95,6 @@ def test_mnist_cnn_sweep_runs(tiny_data, tmp_path):
     assert run(tmp_path, tiny_data, "mnist-cnn-numpy", "--set", "filter_sizes=3",
                "--set", "hidden_sizes=8", "--set", "num_filters=4", "--set", "epochs=1",
                "--set", "batch_size=20") == 0
-    summary = json.loads((only_run(tmp_path, "mnist-cnn-numpy") / "summary.json").read_text())
+    summary = json.loads((only_run(tmp_path, "mnist-cnn-numpy")[0] / "summary.json").read_text())
     assert summary["best"] == "filter-3-hidden-8"
     assert 0.0 <= summary["metrics"]["test/accuracy"] <= 1.0

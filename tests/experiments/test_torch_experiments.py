@@ -2,8 +2,8 @@ import json
 
 import pytest
 from foundation.formats import write_cifar_folder
+from foundation.runs import only_run, run
 
-from practica import cli
 from practica.data import cifar10
 
 
@@ -14,21 +14,15 @@ def tiny_cifar(tmp_path, monkeypatch):
     return tmp_path / "data"
 
 
-def run(tmp_path, data, *args):
-    return cli.main(["run", *args, "--no-progress", "--data-dir", str(data), "--runs-dir",
-                     str(tmp_path / "runs")])
 
 
-def summary_of(tmp_path, name):
-    (path,) = (tmp_path / "runs" / name).iterdir()
-    return path, json.loads((path / "summary.json").read_text())
 
 
 @pytest.mark.parametrize("name", ["convnet-vgg", "convnet-preact"])
 def test_convnets_run_end_to_end(tiny_cifar, tmp_path, name):
     assert run(tmp_path, tiny_cifar, name, "--set", "steps=4", "--set", "eval_every=2",
                "--set", "batch_size=8") == 0
-    path, summary = summary_of(tmp_path, name)
+    path, summary = only_run(tmp_path, name)
     assert summary["status"] == "completed" and len(summary["per_class_accuracy"]) == 10
     assert (path / "plots" / "confusion_matrix.png").is_file()
 
@@ -37,7 +31,7 @@ def test_improved_convnet_uses_bf16_channels_last_by_default(tiny_cifar, tmp_pat
     assert run(tmp_path, tiny_cifar, "convnet-preact-best", "--set", "steps=3",
                "--set", "eval_every=3", "--set", "batch_size=8", "--set",
                "warmup_steps=1") == 0
-    path, summary = summary_of(tmp_path, "convnet-preact-best")
+    path, summary = only_run(tmp_path, "convnet-preact-best")
     settings = json.loads((path / "config.json").read_text())["settings"]
     assert settings["amp"] == "bf16" and settings["channels_last"] is True
     assert summary["status"] == "completed"
@@ -47,7 +41,7 @@ def test_flags_override_experiment_settings(tiny_cifar, tmp_path):
     assert run(tmp_path, tiny_cifar, "convnet-preact-best", "--amp", "none",
                "--no-channels-last", "--set", "steps=2", "--set", "eval_every=2",
                "--set", "batch_size=8", "--set", "warmup_steps=1") == 0
-    path, _ = summary_of(tmp_path, "convnet-preact-best")
+    path, _ = only_run(tmp_path, "convnet-preact-best")
     settings = json.loads((path / "config.json").read_text())["settings"]
     assert settings["amp"] == "none" and settings["channels_last"] is False
 
@@ -55,7 +49,7 @@ def test_flags_override_experiment_settings(tiny_cifar, tmp_path):
 def test_activation_comparison_plots_both(tiny_cifar, tmp_path):
     assert run(tmp_path, tiny_cifar, "mlp-torch-activations", "--set", "steps=6",
                "--set", "eval_every=3", "--set", "batch_size=10") == 0
-    path, summary = summary_of(tmp_path, "mlp-torch-activations")
+    path, summary = only_run(tmp_path, "mlp-torch-activations")
     assert {"elu/test/accuracy", "tanh/test/accuracy"} <= set(summary["metrics"])
     assert (path / "plots" / "activations_accuracy.png").is_file()
     for act in ("elu", "tanh"):
@@ -76,7 +70,7 @@ def test_normalisation_study_uses_the_custom_layernorm(tiny_cifar, tmp_path, mon
     monkeypatch.setattr(layernorm.LayerNormFunction, "backward", staticmethod(counting))
     assert run(tmp_path, tiny_cifar, "layernorm-vs-batchnorm", "--set", "batch_sizes=4,16",
                "--set", "examples=64", "--set", "evaluations=2", "--set", "hidden=8") == 0
-    path, summary = summary_of(tmp_path, "layernorm-vs-batchnorm")
+    path, summary = only_run(tmp_path, "layernorm-vs-batchnorm")
     assert {"batchnorm-batch4/test/accuracy", "layernorm-batch16/test/accuracy"} <= \
         set(summary["metrics"])
     assert (path / "plots" / "accuracy_vs_batch_size.png").is_file()
@@ -86,7 +80,7 @@ def test_normalisation_study_uses_the_custom_layernorm(tiny_cifar, tmp_path, mon
 def test_validation_split_is_held_out_and_evaluated(tiny_cifar, tmp_path):
     assert run(tmp_path, tiny_cifar, "mlp-torch", "--set", "steps=4", "--set", "eval_every=2",
                "--set", "batch_size=10", "--set", "val_size=20") == 0
-    path, summary = summary_of(tmp_path, "mlp-torch")
+    path, summary = only_run(tmp_path, "mlp-torch")
     assert {"val/accuracy", "test/accuracy"} <= set(summary["metrics"])
     rows = (path / "metrics.csv").read_text()
     assert "4,val,accuracy" in rows

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from foundation.formats import write_mnist_folder
+from foundation.runs import only_run, run
 
 from practica import cli
 from practica.data import mnist
@@ -20,14 +19,8 @@ def tiny_mnist(tmp_path, monkeypatch):
     return tmp_path / "data"
 
 
-def run(tmp_path, data, *args):
-    return cli.main(["run", *args, "--no-progress", "--data-dir", str(data), "--runs-dir",
-                     str(tmp_path / "runs")])
-
-
 def finished(tmp_path, name):
-    (path,) = (tmp_path / "runs" / name).iterdir()
-    summary = json.loads((path / "summary.json").read_text())
+    path, summary = only_run(tmp_path, name)
     assert summary["status"] == "completed"
     return path, summary
 

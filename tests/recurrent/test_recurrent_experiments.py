@@ -10,6 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from foundation.formats import write_mnist_folder
+from foundation.runs import only_run, run
 
 from practica import cli
 from practica.data import mnist
@@ -28,15 +29,8 @@ TINY = ["--set", "hidden=8", "--set", "batch_size=16", "--set", "val_size=100",
         "--set", "test_size=200"]
 
 
-def run(tmp_path, *args: str, data=None) -> int:
-    extra = ["--data-dir", str(data)] if data else []
-    return cli.main(["run", *args, "--no-progress", "--runs-dir", str(tmp_path / "runs"),
-                     *extra])
 
 
-def only_run(tmp_path, name: str):
-    (path,) = (tmp_path / "runs" / name).iterdir()
-    return path, json.loads((path / "summary.json").read_text())
 
 
 def metric_rows(path) -> list[dict]:
@@ -45,7 +39,7 @@ def metric_rows(path) -> list[dict]:
 
 
 def test_palindrome_rnn_run_starts_from_the_seeded_model(tmp_path) -> None:
-    assert run(tmp_path, "palindrome-rnn", *TINY, "--set", "length=4", "--set", "steps=40",
+    assert run(tmp_path, None, "palindrome-rnn", *TINY, "--set", "length=4", "--set", "steps=40",
                "--set", "eval_every=20", "--seed", "3") == 0
     path, summary = only_run(tmp_path, "palindrome-rnn")
     assert summary["status"] == "completed" and summary["steps_trained"] == 40
@@ -71,7 +65,7 @@ def test_palindrome_rnn_run_starts_from_the_seeded_model(tmp_path) -> None:
 
 
 def test_palindrome_lstm_stops_early_with_one_hot_inputs(tmp_path) -> None:
-    assert run(tmp_path, "palindrome-lstm", *TINY, "--set", "length=3", "--set", "steps=400",
+    assert run(tmp_path, None, "palindrome-lstm", *TINY, "--set", "length=3", "--set", "steps=400",
                "--set", "eval_every=20", "--set", "encoding=one-hot",
                "--set", "stop_accuracy=0.01") == 0
     _, summary = only_run(tmp_path, "palindrome-lstm")
@@ -79,8 +73,8 @@ def test_palindrome_lstm_stops_early_with_one_hot_inputs(tmp_path) -> None:
 
 
 def test_palindrome_sweep_runs_every_point_and_plots(tmp_path) -> None:
-    assert run(tmp_path, "palindrome-sweep", *TINY, "--set", "lengths=3,4", "--set", "seeds=2",
-               "--set", "steps=20", "--set", "eval_every=10") == 0
+    assert run(tmp_path, None, "palindrome-sweep", *TINY, "--set", "lengths=3,4",
+               "--set", "seeds=2", "--set", "steps=20", "--set", "eval_every=10") == 0
     path, summary = only_run(tmp_path, "palindrome-sweep")
     children = sorted(p.name for p in (path / "children").iterdir())
     assert children == [f"{m}-T0{t}-seed{s}" for m in ("lstm", "rnn") for t in (3, 4)
@@ -142,7 +136,7 @@ def test_lstm_last_hidden_gradient_is_the_output_layer_term() -> None:
 
 
 def test_rnn_gradients_experiment(tmp_path) -> None:
-    assert run(tmp_path, "rnn-gradients", "--set", "length=12", "--set", "train_length=4",
+    assert run(tmp_path, None, "rnn-gradients", "--set", "length=12", "--set", "train_length=4",
                "--set", "hidden=8", "--set", "train_steps=10", "--set", "eval_every=5",
                "--set", "batch_size=16", "--set", "measure_size=16") == 0
     path, summary = only_run(tmp_path, "rnn-gradients")
@@ -177,9 +171,9 @@ def test_image_lstm_reads_rows_or_pixels() -> None:
 def test_lstm_mnist_on_fixture_idx_files(tmp_path, monkeypatch, sequence) -> None:
     monkeypatch.setattr(mnist, "SIZES", (40, 20))
     write_mnist_folder(tmp_path / "data" / "mnist", n_train=40, n_test=20)
-    assert run(tmp_path, "lstm-mnist", "--set", f"sequence={sequence}", "--set", "steps=2",
-               "--set", "eval_every=2", "--set", "batch_size=8", "--set", "hidden=8",
-               data=tmp_path / "data") == 0
+    assert run(tmp_path, tmp_path / "data", "lstm-mnist", "--set", f"sequence={sequence}",
+               "--set", "steps=2", "--set", "eval_every=2", "--set", "batch_size=8",
+               "--set", "hidden=8") == 0
     path, summary = only_run(tmp_path, "lstm-mnist")
     assert summary["status"] == "completed" and len(summary["per_class_accuracy"]) == 10
     assert json.loads((path / "config.json").read_text())["config"]["optimizer"] == "adam"
@@ -200,9 +194,10 @@ def _tweet_files(folder, n_train: int = 40, n_test: int = 12) -> None:
 @pytest.mark.parametrize("padding", ["gather", "pack"])
 def test_tweet_sentiment_on_fixture_csvs(tmp_path, padding) -> None:
     _tweet_files(tmp_path / "data" / "tweets")
-    assert run(tmp_path, "tweet-sentiment", "--set", "steps=6", "--set", "eval_every=3",
+    assert run(tmp_path, tmp_path / "data", "tweet-sentiment", "--set", "steps=6",
+               "--set", "eval_every=3",
                "--set", "batch_size=8", "--set", "train_sample=10", "--set", "hidden=8",
-               "--set", f"padding={padding}", data=tmp_path / "data") == 0
+               "--set", f"padding={padding}") == 0
     path, summary = only_run(tmp_path, "tweet-sentiment")
     assert {"test/accuracy", "train/accuracy", "train-sample/accuracy"} <= \
         set(summary["metrics"])
@@ -213,6 +208,6 @@ def test_tweet_sentiment_on_fixture_csvs(tmp_path, padding) -> None:
 
 
 def test_tweet_sentiment_says_when_data_is_missing(tmp_path, capsys) -> None:
-    assert run(tmp_path, "tweet-sentiment", "--set", "steps=2", data=tmp_path / "nothing") == 2
+    assert run(tmp_path, tmp_path / "nothing", "tweet-sentiment", "--set", "steps=2") == 2
     err = capsys.readouterr().err
     assert "tweets not found" in err and "tweets_train.csv" in err

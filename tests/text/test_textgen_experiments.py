@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import torch
+from foundation.runs import only_run, run
 
 from practica import cli
 from practica.text.lstm import generate_text, load_generator
@@ -16,19 +17,14 @@ from .snapshot_fixture import random_params, write_snapshot
 TEXT = "the cat sat on the mat.\nthe dog sat on the log.\n" * 40
 
 
-def run(tmp_path, *args: str) -> int:
-    return cli.main(["run", *args, "--no-progress", "--runs-dir", str(tmp_path / "runs")])
 
 
-def only_run(tmp_path, name: str):
-    (path,) = (tmp_path / "runs" / name).iterdir()
-    return path, json.loads((path / "summary.json").read_text())
 
 
 def test_textgen_lstm_learns_a_tiny_book_and_generates(tmp_path, capsys):
     book = tmp_path / "book.txt"
     book.write_text(TEXT, encoding="utf-8")
-    assert run(tmp_path, "textgen-lstm", "--set", f"text={book}", "--set", "hidden=32",
+    assert run(tmp_path, None, "textgen-lstm", "--set", f"text={book}", "--set", "hidden=32",
                "--set", "layers=1", "--set", "steps=150", "--set", "eval_every=50",
                "--set", "batch_size=32", "--set", "seq_length=16", "--set", "lr=0.01",
                "--set", "final_length=20", "--set", "beam_length=10",
@@ -85,7 +81,8 @@ def test_minchar_rnn_with_a_snapshot_and_explain_weights(tmp_path, capsys):
     corpus.write_text("".join(rng.choice(list("ab :\n"), size=3000, p=[.4, .3, .1, .1, .1])))
     params = random_params(len(chars), 6)
     snap = write_snapshot(tmp_path / "snap.npz", params, chars)
-    assert run(tmp_path, "minchar-rnn", "--set", f"text={corpus}", "--set", f"snapshot={snap}",
+    assert run(tmp_path, None, "minchar-rnn", "--set", f"text={corpus}",
+               "--set", f"snapshot={snap}",
                "--set", "hidden=8", "--set", "steps=60", "--set", "eval_every=30",
                "--set", "sample_length=20", "--set", "top_units=2",
                "--set", "primer_chars=50") == 0

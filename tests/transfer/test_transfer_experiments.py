@@ -1,12 +1,11 @@
 """End to end: a CIFAR-10 ResNet-18 checkpoint made here, then finetune/freeze on ants/bees."""
 
-import json
 
 import pytest
 import torch
 from foundation.formats import write_cifar_folder
+from foundation.runs import only_run, run
 
-from practica import cli
 from practica.data import cifar10
 from transfer.fixtures import write_zip
 
@@ -24,14 +23,8 @@ def data(tmp_path, monkeypatch):
     return tmp_path / "data"
 
 
-def run(tmp_path, data, *args):
-    return cli.main(["run", *args, "--no-progress", "--data-dir", str(data), "--runs-dir",
-                     str(tmp_path / "runs")])
 
 
-def only_run(tmp_path, name):
-    (path,) = (tmp_path / "runs" / name).iterdir()
-    return path, json.loads((path / "summary.json").read_text())
 
 
 @pytest.fixture
