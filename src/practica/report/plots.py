@@ -29,6 +29,29 @@ def _series(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, list[tuple
     return out
 
 
+def start_off_scale(points: Iterable[tuple[float, float]], factor: float = 2.0
+                    ) -> tuple[float, float] | None:
+    """Y-limits fitted to the points after the first x, when the first x's values lie more than
+    ``factor`` times the later points' range outside it (else None).
+
+    The evaluation before training (step 0: a loss of 550 where training ends near 75, or
+    chance accuracy where it ends at 0.99) would otherwise flatten the whole run into a line.
+    """
+    points = sorted(points)
+    if not points:
+        return None
+    x0 = points[0][0]
+    first = [v for x, v in points if x == x0]
+    later = [v for x, v in points if x != x0]
+    if not later or not all(np.isfinite(later + first)):
+        return None
+    lo, hi = min(later), max(later)
+    span = (hi - lo) or abs(hi) or 1.0
+    if max(first) <= hi + factor * span and min(first) >= lo - factor * span:
+        return None
+    return lo - 0.08 * span, hi + 0.08 * span
+
+
 def learning_curves(rows: Sequence[Mapping[str, Any]], out_dir: Path, *,
                     title: str = "", xlabel: str = "step") -> list[Path]:
     """One PNG per metric (loss, accuracy, ...) with a line per split (train, test, ...)."""
@@ -41,9 +64,16 @@ def learning_curves(rows: Sequence[Mapping[str, Any]], out_dir: Path, *,
             steps, values = zip(*points, strict=True)
             ax.plot(steps, values, SPLIT_STYLE.get(split, "-"), marker="." if len(steps) < 40
                     else None, label=split)
+        heading = f"{title} — {metric}" if title else metric
+        every = [pt for points in by_split.values() for pt in points]
+        limits = start_off_scale(every)
+        if limits is not None:
+            ax.set_ylim(*limits)
+            start = [v for x, v in sorted(every) if x == min(every)[0]]
+            heading += f" (at {xlabel} {min(every)[0]:g}: {max(start, key=abs):.3g}, off scale)"
         ax.set_xlabel(xlabel)
         ax.set_ylabel(metric)
-        ax.set_title(f"{title} — {metric}" if title else metric)
+        ax.set_title(heading)
         ax.grid(alpha=0.3)
         ax.legend()
         fig.tight_layout()
