@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 
 import matplotlib.image
+import matplotlib.pyplot as plt
 
-from practica.report.plots import learning_curves, start_off_scale
+from practica.report.plots import fit_to_run, learning_curves, start_off_scale, xy_plot
 
 
 def test_axis_fits_the_run_when_the_start_is_far_off() -> None:
@@ -32,3 +33,22 @@ def test_learning_curves_write_one_png_per_metric(tmp_path) -> None:
     for p in paths:
         image = matplotlib.image.imread(p)
         assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 100
+
+
+def test_fit_to_run_sets_the_limits_and_says_so() -> None:
+    fig, ax = plt.subplots()
+    points = [(0.0, 0.11), (1.0, 0.979), (2.0, 0.994), (3.0, 0.9954)]
+    note = fit_to_run(ax, points, "epoch")
+    lo, hi = ax.get_ylim()
+    assert 0.9 < lo < 0.979 and 0.9954 < hi < 1.01
+    assert note == " (at epoch 0: 0.11, off scale)"
+    ax.clear()
+    assert fit_to_run(ax, [(0.0, 2.3), (1.0, 1.6), (2.0, 1.2)], "epoch") == ""
+    plt.close(fig)
+
+
+def test_xy_plot_as_a_learning_curve(tmp_path) -> None:
+    series = {"test": [(0.0, 0.11), (1.0, 0.979), (2.0, 0.994)], "train": [(1.0, 0.95)]}
+    path = xy_plot(series, tmp_path / "acc.png", xlabel="epoch", ylabel="accuracy",
+                   learning_curve=True)
+    assert matplotlib.image.imread(path).ndim == 3

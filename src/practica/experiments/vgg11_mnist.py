@@ -81,7 +81,7 @@ def epoch_curves(rows: list[dict], steps_per_epoch: int, out_dir: Path, title: s
             if pts:
                 series[split] = pts
         xy_plot(series, out_dir / f"{metric}_vs_epoch.png", xlabel="epoch", ylabel=metric,
-                title=f"{title} — {metric}")
+                title=f"{title} — {metric}", learning_curve=True)
 
 
 def run(cfg: VGG11MNISTConfig, ctx: RunContext) -> dict[str, float]:

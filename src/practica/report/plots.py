@@ -52,6 +52,17 @@ def start_off_scale(points: Iterable[tuple[float, float]], factor: float = 2.0
     return lo - 0.08 * span, hi + 0.08 * span
 
 
+def fit_to_run(ax: plt.Axes, points: Sequence[tuple[float, float]], xlabel: str) -> str:
+    """Apply :func:`start_off_scale` to ``ax``; return the note for the title ('' if none)."""
+    limits = start_off_scale(points)
+    if limits is None:
+        return ""
+    ax.set_ylim(*limits)
+    x0 = min(points)[0]
+    start = [v for x, v in points if x == x0]
+    return f" (at {xlabel} {x0:g}: {max(start, key=abs):.3g}, off scale)"
+
+
 def learning_curves(rows: Sequence[Mapping[str, Any]], out_dir: Path, *,
                     title: str = "", xlabel: str = "step") -> list[Path]:
     """One PNG per metric (loss, accuracy, ...) with a line per split (train, test, ...)."""
@@ -65,12 +76,7 @@ def learning_curves(rows: Sequence[Mapping[str, Any]], out_dir: Path, *,
             ax.plot(steps, values, SPLIT_STYLE.get(split, "-"), marker="." if len(steps) < 40
                     else None, label=split)
         heading = f"{title} — {metric}" if title else metric
-        every = [pt for points in by_split.values() for pt in points]
-        limits = start_off_scale(every)
-        if limits is not None:
-            ax.set_ylim(*limits)
-            start = [v for x, v in sorted(every) if x == min(every)[0]]
-            heading += f" (at {xlabel} {min(every)[0]:g}: {max(start, key=abs):.3g}, off scale)"
+        heading += fit_to_run(ax, [pt for points in by_split.values() for pt in points], xlabel)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(metric)
         ax.set_title(heading)
@@ -140,8 +146,13 @@ def _slug(text: str) -> str:
 
 
 def xy_plot(series: Mapping[str, Sequence[tuple[float, float]]], path: Path, *, xlabel: str,
-            ylabel: str, title: str = "", logx: bool = False) -> Path:
-    """One marked line per named series of (x, y) points."""
+            ylabel: str, title: str = "", logx: bool = False,
+            learning_curve: bool = False) -> Path:
+    """One marked line per named series of (x, y) points.
+
+    ``learning_curve``: x is training time, so a far-off first evaluation (before training)
+    is left off the scale as in :func:`learning_curves`.
+    """
     fig, ax = plt.subplots(figsize=(6, 4), dpi=110)
     for label, points in series.items():
         xs, ys = zip(*sorted(points), strict=True) if points else ((), ())
@@ -150,6 +161,8 @@ def xy_plot(series: Mapping[str, Sequence[tuple[float, float]]], path: Path, *, 
         ax.set_xscale("log", base=2)
         ticks = sorted({x for points in series.values() for x, _ in points})
         ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    if learning_curve:
+        title += fit_to_run(ax, [pt for points in series.values() for pt in points], xlabel)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
