@@ -62,6 +62,25 @@ def _describe(tp: Any) -> str:
     return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
 
 
+def _toml_array(key: str, text: str) -> list[Any]:
+    """A ``--set`` list written as a TOML array: ``[1, 2]``, ``["Hello, world", "x"]``.
+
+    Bare words keep working as before (``[a, b]`` is ``["a", "b"]``): only text that parses
+    as TOML is read as TOML.
+    """
+    try:
+        items = tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        inner = text.strip()
+        if not inner.endswith("]") or '"' in inner or "'" in inner:
+            raise ConfigError(f"{key}: {text!r} is not a valid list; write it as a TOML "
+                              'array, e.g. ["a", "b, c"]') from None
+        return [v.strip() for v in inner[1:-1].split(",") if v.strip()]
+    if not isinstance(items, list):  # pragma: no cover - "[...]" always parses to a list
+        raise ConfigError(f"{key}: expected a list, got {text!r}")
+    return items
+
+
 def _coerce(key: str, value: Any, tp: Any) -> Any:
     """Convert ``value`` (a Python value from TOML, or a string from --set) to ``tp``."""
     origin = typing.get_origin(tp)
@@ -82,8 +101,10 @@ def _coerce(key: str, value: Any, tp: Any) -> Any:
         raise ConfigError(errors[0] if errors else f"{key}: bad value {value!r}")
     if origin in (list, tuple):
         item_tp = args[0] if args else str
-        if isinstance(value, str):
-            items = [v.strip() for v in value.strip("[]()").split(",") if v.strip()]
+        if isinstance(value, str) and value.lstrip().startswith("["):
+            items = _toml_array(key, value)  # ["a, b", "c"]: items that hold commas
+        elif isinstance(value, str):
+            items = [v.strip() for v in value.strip("()").split(",") if v.strip()]
         elif isinstance(value, (list, tuple)):
             items = list(value)
         else:

@@ -30,6 +30,31 @@ def test_set_pairs_are_coerced_to_field_types():
     assert resolve(Demo(), set_pairs=["clip=1.5"]).clip == 1.5
 
 
+@dataclass
+class Words:
+    prompts: list[str] = option(["a"], "prompts")
+    widths: list[int] = option([1], "widths")
+
+
+@pytest.mark.parametrize("pair, expected", [
+    ('prompts=["Hello, world", "x"]', ["Hello, world", "x"]),  # commas inside items
+    ("prompts=['a, b']", ["a, b"]),
+    ("prompts=[rnn, lstm]", ["rnn", "lstm"]),  # bare words, as before
+    ("prompts=rnn,lstm", ["rnn", "lstm"]),
+    ("widths=[1, 2]", [1, 2]),
+    ("widths=[]", []),
+])
+def test_set_lists_accept_toml_arrays(pair, expected):
+    key = pair.split("=", 1)[0]
+    assert getattr(resolve(Words(), set_pairs=[pair]), key) == expected
+
+
+@pytest.mark.parametrize("pair", ['prompts=["a, b', 'prompts=["a", b]', "widths=[1, x]"])
+def test_malformed_set_lists_are_refused(pair):
+    with pytest.raises(ConfigError, match="prompts|widths"):
+        resolve(Words(), set_pairs=[pair])
+
+
 def test_toml_then_set_order(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text('lr = 0.1\nhidden = [10, 20]\nsteps = 7\n')

@@ -89,7 +89,8 @@ class TextGenConfig:
                                        "samples (softmax(logits / T); 0: greedy)",
                                        check=lambda v: v >= 0, check_msg="must be >= 0")
     prompts: list[str] = option([], "prompts to complete at the end (empty: per corpus; "
-                                "use --config FILE.toml for prompts with spaces or commas)")
+                                "quote prompts with spaces or commas as a TOML array: "
+                                "--set 'prompts=[\"O, \", \"The king \"]')")
     beam_width: int = non_negative("beam width of the beam-search completions (0: none)", 5)
     beam_length: int = positive("characters per beam-search completion", 60)
     threads: int = non_negative("CPU threads (0: torch's default)", 1)
