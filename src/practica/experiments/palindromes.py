@@ -192,7 +192,8 @@ def plot_sweep(acc: dict[str, dict[int, list[float]]], steps: dict[str, dict[int
         c = colours.get(model)
         ax.plot(ts, mean, marker="o", color=c, label=f"{model.upper()} (mean of "
                 f"{len(by_length[ts[0]])})")
-        ax.fill_between(ts, mean - std, mean + std, color=c, alpha=0.2)
+        ax.fill_between(ts, np.clip(mean - std, 0, 1), np.clip(mean + std, 0, 1), color=c,
+                        alpha=0.2)  # accuracy bounds
         for t in ts:
             ax.scatter([t] * len(by_length[t]), by_length[t], s=8, color=c, alpha=0.5)
         ax2.plot(ts, [np.mean(steps[model][t]) for t in ts], marker="o", color=c,
