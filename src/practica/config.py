@@ -69,16 +69,13 @@ def _toml_array(key: str, text: str) -> list[Any]:
     as TOML is read as TOML.
     """
     try:
-        items = tomllib.loads(f"v = {text}")["v"]
+        return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         inner = text.strip()
         if not inner.endswith("]") or '"' in inner or "'" in inner:
             raise ConfigError(f"{key}: {text!r} is not a valid list; write it as a TOML "
                               'array, e.g. ["a", "b, c"]') from None
         return [v.strip() for v in inner[1:-1].split(",") if v.strip()]
-    if not isinstance(items, list):  # pragma: no cover - "[...]" always parses to a list
-        raise ConfigError(f"{key}: expected a list, got {text!r}")
-    return items
 
 
 def _coerce(key: str, value: Any, tp: Any) -> Any:

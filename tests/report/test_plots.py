@@ -1,4 +1,4 @@
-"""Learning-curve figures: one file per metric, and a log axis only where the range needs it."""
+"""Learning-curve figures: one file per metric, and a far-off step-0 point left off the scale."""
 
 from __future__ import annotations
 
