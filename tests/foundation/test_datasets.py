@@ -1,5 +1,6 @@
 import gzip
 import pickle
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -47,6 +48,25 @@ def test_cifar_from_archives(tmp_path, small_sizes, mode, name):
     # extracted once into the cache, reused afterwards
     extracted = list((tmp_path / "cache" / "extracted").iterdir())
     assert len(extracted) == 1 and (extracted[0] / ".complete").is_file()
+
+
+def test_cifar_extraction_survives_concurrent_runs_and_crash_leftovers(tmp_path, small_sizes):
+    """Two runs extracting the same archive at once, and a half-written copy left by a crash,
+    both end with one complete cached folder and no temporary folders."""
+    folder = write_cifar_folder(tmp_path / "src")
+    archive = tmp_path / "data" / "cifar-10-python.tar.gz"
+    archive.parent.mkdir()
+    tar_folder(folder, archive, "w:gz")
+    stat = archive.stat()
+    cache = tmp_path / "cache" / "extracted"
+    crashed = cache / f"{archive.name}-{stat.st_size}-{int(stat.st_mtime)}"
+    (crashed / "cifar-10-batches-py").mkdir(parents=True)  # no .complete marker
+    with ThreadPoolExecutor(4) as pool:
+        folders = list(pool.map(lambda _: cifar10._extracted_folder(archive), range(4)))
+    assert set(folders) == {crashed / "cifar-10-batches-py"}
+    assert (crashed / ".complete").is_file()
+    assert (folders[0] / "test_batch").is_file()
+    assert [p.name for p in cache.iterdir()] == [crashed.name]
 
 
 def test_cifar_malicious_batch_is_refused(tmp_path, small_sizes):

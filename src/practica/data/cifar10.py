@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import functools
 import json
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -75,20 +77,24 @@ def _extracted_folder(archive: Path) -> Path:
         folder = dest / FOLDER
         if (folder / TEST_BATCH).is_file():
             return folder
-    tmp = dest.with_name(dest.name + ".part")
-    if tmp.exists():
-        import shutil
-
-        shutil.rmtree(tmp)
-    safe_extract(archive, tmp)
-    if not (tmp / FOLDER).is_dir():
-        raise DataError(f"{archive} does not contain a {FOLDER}/ folder; is it CIFAR-10?")
-    if dest.exists():
-        import shutil
-
-        shutil.rmtree(dest)
-    tmp.rename(dest)
-    marker.write_text(json.dumps({"source": str(archive)}))
+    # A private temporary folder, renamed into place: two runs extracting at once each use
+    # their own, and the loser of the rename simply uses the winner's complete copy.
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent))
+    try:
+        safe_extract(archive, tmp)
+        if not (tmp / FOLDER).is_dir():
+            raise DataError(f"{archive} does not contain a {FOLDER}/ folder; is it CIFAR-10?")
+        (tmp / ".complete").write_text(json.dumps({"source": str(archive)}))
+        if dest.exists() and not marker.is_file():
+            shutil.rmtree(dest, ignore_errors=True)  # an incomplete copy left by a crash
+        try:
+            tmp.rename(dest)
+        except OSError:
+            if not marker.is_file():  # not another run's complete copy: a real failure
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return dest / FOLDER
 
 
