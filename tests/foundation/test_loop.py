@@ -23,7 +23,7 @@ def make_problem(seed=0):
 
 
 def make_trainer(tmp_path, run=None, resuming=False, stop_at=None, steps=40, nan_at=None,
-                 model_seed=0):
+                 model_seed=0, eval_at_start=True):
     x, y = make_problem()
     run = run or Run.create(tmp_path / "runs", "toy", {"experiment": "toy"}, tensorboard=False)
     ctx = RunContext(run, Settings(seed=3, progress=False), resuming=resuming)
@@ -47,7 +47,8 @@ def make_trainer(tmp_path, run=None, resuming=False, stop_at=None, steps=40, nan
         return loss, metrics
 
     trainer = Trainer(ctx, model, opt, batch_at, loss_fn, evaluator({"test": (x, y)}, ctx),
-                      LoopConfig(steps=steps, eval_every=10), scheduler=sched)
+                      LoopConfig(steps=steps, eval_every=10, eval_at_start=eval_at_start),
+                      scheduler=sched)
     return trainer, run
 
 
@@ -56,6 +57,15 @@ def test_training_reaches_low_loss(tmp_path):
     final = trainer.fit()
     assert final["test"]["accuracy"] >= 0.9
     assert final["test"]["loss"] < trainer.history[0]["test"]["loss"]
+
+
+def test_step_zero_evaluation_can_be_skipped(tmp_path):
+    with_start, _ = make_trainer(tmp_path / "a", steps=20)
+    expected = with_start.fit()
+    without, _ = make_trainer(tmp_path / "b", steps=20, eval_at_start=False)
+    assert without.fit() == expected  # skipping it changes no training result
+    assert [h["step"] for h in with_start.history] == [0, 10, 20]
+    assert [h["step"] for h in without.history] == [10, 20]
 
 
 def test_resume_gives_identical_results(tmp_path):

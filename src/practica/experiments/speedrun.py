@@ -50,7 +50,8 @@ class SpeedrunConfig:
     lr: float = positive("peak learning rate (mean loss)", 1.5)
     momentum: float = option(0.85, "Nesterov momentum", check=lambda v: 0 <= v < 1,
                              check_msg="must be in [0, 1)")
-    weight_decay: float = non_negative("weight decay of the conv/linear weights", 2e-6)
+    weight_decay: float = non_negative("weight decay of the conv/linear weights (PyTorch's "
+                                       "coupled form, with lr)", 1.33e-3)
     bias_lr_scale: float = positive("learning-rate multiplier of the BatchNorm shifts (their "
                                     "weight decay is divided by it)", 64.0)
     warmup: float = option(0.23, "fraction of the steps spent warming up (0.2→1 × lr)",
@@ -132,6 +133,53 @@ def schedule(cfg: SpeedrunConfig, total: int, whiten_steps: int) -> list[Callabl
     return [main, main, lambda step: main(step) if step < whiten_steps else 0.0]
 
 
+def speedrun_optimizer(net: SpeedrunNet, cfg: SpeedrunConfig, total: int, per_epoch: int
+                       ) -> tuple[torch.optim.SGD, torch.optim.lr_scheduler.LambdaLR]:
+    """Nesterov SGD over ``param_groups`` with the per-step ``schedule``."""
+    optimizer = torch.optim.SGD(param_groups(net, cfg), lr=cfg.lr, momentum=cfg.momentum,
+                                nesterov=True)
+    whiten_steps = round(cfg.whiten_bias_epochs * per_epoch)
+    return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer,
+                                                        schedule(cfg, total, whiten_steps))
+
+
+def training_batches(cfg: SpeedrunConfig, images: torch.Tensor, labels: torch.Tensor,
+                     mean: torch.Tensor, std: torch.Tensor, seed: int
+                     ) -> tuple[EpochBatches, Callable[[int], tuple[torch.Tensor, torch.Tensor]]]:
+    """The sampler and ``batch_at(step)``: uint8 images indexed, normalised and flipped
+    (alternating, random or not at all) on the whole batch; translation is in the loss."""
+    sampler = EpochBatches(len(labels), cfg.batch_size, seed=seed)
+    flip_mask = alternating_flips(len(labels), seed)
+    gen = torch.Generator().manual_seed(seed + 2)
+
+    def batch_at(step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        idx = sampler(step)
+        x = (images[idx].float() - mean) / std
+        if cfg.flip == "alternating":
+            x = torch.where(flip_mask(idx, sampler.epoch_of(step))[:, None, None, None],
+                            x.flip(3), x)
+        elif cfg.flip == "random":
+            x = torch.where((torch.rand(len(idx), generator=gen) < 0.5)[:, None, None, None],
+                            x.flip(3), x)
+        return x, labels[idx]
+
+    return sampler, batch_at
+
+
+def speedrun_loss(cfg: SpeedrunConfig):
+    """The training loss: random ±``translate`` px shifts, then label-smoothed cross-entropy."""
+
+    def loss_fn(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]):
+        x, y = batch
+        if cfg.translate:
+            x = random_crop(x, cfg.translate, mode="reflect")
+        logits = model(x)
+        loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing)
+        return loss, {"accuracy": (logits.argmax(1) == y).float().mean()}
+
+    return loss_fn
+
+
 def run(cfg: SpeedrunConfig, ctx: RunContext) -> dict[str, float]:
     t0 = time.perf_counter()
     data = load_images("cifar10", ctx)
@@ -145,45 +193,23 @@ def run(cfg: SpeedrunConfig, ctx: RunContext) -> dict[str, float]:
         test_x, test_y = test_x[:cfg.test_limit], test_y[:cfg.test_limit]
     ctx.summary_extra["data_seconds"] = round(time.perf_counter() - t0, 2)
 
-    sampler = EpochBatches(len(train_y), cfg.batch_size, seed=ctx.settings.seed)
+    sampler, batch_at = training_batches(cfg, train_u8, train_y, mean, std, ctx.settings.seed)
     total = max(1, math.ceil(cfg.epochs * sampler.per_epoch))
-    flip_mask = alternating_flips(len(train_y), ctx.settings.seed)
-    gen = torch.Generator().manual_seed(ctx.settings.seed + 2)
-
-    def batch_at(step: int) -> tuple[torch.Tensor, torch.Tensor]:
-        idx = sampler(step)
-        x = (train_u8[idx].float() - mean) / std
-        if cfg.flip == "alternating":
-            x = torch.where(flip_mask(idx, sampler.epoch_of(step))[:, None, None, None],
-                            x.flip(3), x)
-        elif cfg.flip == "random":
-            x = torch.where((torch.rand(len(idx), generator=gen) < 0.5)[:, None, None, None],
-                            x.flip(3), x)
-        return x, train_y[idx]
-
-    def loss_fn(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]):
-        x, y = batch
-        if cfg.translate:
-            x = random_crop(x, cfg.translate, mode="reflect")
-        logits = model(x)
-        loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing)
-        return loss, {"accuracy": (logits.argmax(1) == y).float().mean()}
+    loss_fn = speedrun_loss(cfg)
 
     net = SpeedrunNet(cfg.widths)
     sample = torch.randperm(len(train_y), generator=torch.Generator().manual_seed(
         ctx.settings.seed))[:5000]
     net.init_whitening((train_u8[sample].float() - mean) / std)
     model: nn.Module = Lookahead(net) if cfg.lookahead else net
-    optimizer = torch.optim.SGD(param_groups(net, cfg), lr=cfg.lr, momentum=cfg.momentum,
-                                nesterov=True)
-    whiten_steps = round(cfg.whiten_bias_epochs * sampler.per_epoch)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule(cfg, total, whiten_steps))
+    optimizer, scheduler = speedrun_optimizer(net, cfg, total, sampler.per_epoch)
 
     def evaluate(m: nn.Module) -> dict[str, dict[str, float]]:
         return {"test": classification_metrics(predict(m, test_x, ctx), test_y)}
 
     trainer = Trainer(ctx, model, optimizer, batch_at, loss_fn, evaluate,
-                      LoopConfig(steps=total, eval_every=cfg.eval_every, log_seconds=True),
+                      LoopConfig(steps=total, eval_every=cfg.eval_every, log_seconds=True,
+                                 eval_at_start=False),  # chance level: not worth 10k forwards
                       scheduler=scheduler, name="speedrun",
                       after_step=model.after_step(total) if cfg.lookahead else None)
     final = trainer.fit()

@@ -43,6 +43,7 @@ class LoopConfig:
     clip_grad_norm: float | None = None
     scheduler_per: str = "step"  # "step" or "eval"
     log_seconds: bool = False  # log train/seconds (time since the start) at each evaluation
+    eval_at_start: bool = True  # evaluate the untrained model (step 0) before training
 
 
 def autocast(ctx: RunContext) -> contextlib.AbstractContextManager:
@@ -153,7 +154,7 @@ class Trainer:
         self.restore()
         loop = self.loop
         ckpt_every = loop.checkpoint_every or loop.eval_every
-        if self.step == 0 and not self.history:
+        if loop.eval_at_start and self.step == 0 and not self.history:
             first = self._evaluate()  # the untrained model, step 0
             self._log(first)
             self.history.append({"step": 0, **first})
