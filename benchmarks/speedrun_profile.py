@@ -9,8 +9,10 @@ Builds the experiment's own pieces (``SpeedrunNet``, ``training_batches``,
 1. wall-clock time per step split into phases: batch (index, normalise, flip, to
    channels_last), forward + loss (translation included), backward, update (SGD step,
    schedule, Lookahead), and the share of the step outside forward and backward;
-2. every convolution's forward and backward time, by layer, from ``torch.profiler``;
-3. the operators with the most self time.
+2. the step's arithmetic rate (GFLOP/s) next to that of a large matrix product, the CPU's
+   best dense kernel;
+3. every convolution's forward and backward time, by layer, from ``torch.profiler``;
+4. the operators with the most self time.
 """
 
 from __future__ import annotations
@@ -36,15 +38,18 @@ from practica.models.speedrun import SpeedrunNet  # noqa: E402
 from practica.train.averaging import Lookahead  # noqa: E402
 
 
-def conv_layers(net: SpeedrunNet, height: int = 32) -> dict[tuple, str]:
-    """(input channels, input height, output channels) → a layer name, for every conv."""
-    names, shapes = {}, {}
+def conv_layers(net: SpeedrunNet, height: int = 32) -> tuple[dict[tuple, str], int]:
+    """(input channels, input height, output channels) → a layer name, for every conv; and
+    the forward multiply-adds per image of all convolutions and the linear head."""
+    names: dict[tuple, str] = {}
+    macs = net.head.in_features * net.head.out_features
 
     def hook(name):
         def record(module, inputs, output):
+            nonlocal macs
             key = (inputs[0].shape[1], inputs[0].shape[2], output.shape[1])
             names[key] = f"{names[key]} = {name}" if key in names else name
-            shapes[key] = tuple(module.weight.shape)
+            macs += output[0].numel() * module.weight[0].numel()
         return record
 
     handles = [m.register_forward_hook(hook(n)) for n, m in net.named_modules()
@@ -53,7 +58,17 @@ def conv_layers(net: SpeedrunNet, height: int = 32) -> dict[tuple, str]:
         net(torch.zeros(2, 3, height, height))
     for h in handles:
         h.remove()
-    return names
+    return names, macs
+
+
+def matmul_gflops(dtype: torch.dtype, n: int = 4096, repeats: int = 5) -> float:
+    """GFLOP/s of an n×n matrix product: the CPU's best dense kernel, for reference."""
+    a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
+    a @ b
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return 2 * n ** 3 * repeats / (time.perf_counter() - start) / 1e9
 
 
 def main() -> None:
@@ -76,7 +91,7 @@ def main() -> None:
     loss_fn = speedrun_loss(cfg)
     net = SpeedrunNet(cfg.widths)
     net.init_whitening((images[:1000].float() - mean) / std)
-    layers = conv_layers(net)
+    layers, macs = conv_layers(net)
     net = net.to(memory_format=torch.channels_last)
     model = Lookahead(net)
     total = 1000
@@ -122,6 +137,11 @@ def main() -> None:
         print(f"{name:<16}{value / args.steps * 1000:>9.1f}{value / seconds:>8.1%}")
     outside = (phases["batch"] + phases["update"]) / seconds
     print(f"outside forward and backward: {outside:.1%}\n")
+    step_gflops = 3 * 2 * macs * args.batch / per_step / 1e9  # backward ≈ 2× forward
+    reference = matmul_gflops(torch.bfloat16 if use_amp else torch.float32)
+    print(f"arithmetic: {3 * 2 * macs / 1e9:.2f} GFLOP per training image (3× the forward's "
+          f"{macs / 1e6:.0f} M multiply-adds) → {step_gflops:.0f} GFLOP/s; a 4096² {args.amp} "
+          f"matrix product runs at {reference:.0f} GFLOP/s here ({step_gflops / reference:.0%})\n")
 
     with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
         for s in range(3 + args.steps, 3 + 2 * args.steps):

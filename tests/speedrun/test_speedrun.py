@@ -108,3 +108,19 @@ def test_smoke_run_end_to_end(tmp_path, monkeypatch):
     seconds = [r for r in (run_dir / "metrics.csv").read_text().splitlines()
                if ",train,seconds," in r]
     assert len(seconds) == 2
+
+
+def test_profile_benchmark_accounts_for_every_layer():
+    """benchmarks/speedrun_profile.py runs the experiment's own step and names each conv."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "speedrun_profile.py"
+    out = subprocess.run([sys.executable, str(script), "--steps", "1", "--batch", "8",
+                          "--widths", "8,16,16"], capture_output=True, text=True, check=True,
+                         timeout=300).stdout
+    assert "training images/s" in out and "outside forward and backward" in out
+    for layer in ("whiten", "blocks.0.0", "blocks.0.4", "blocks.1.0", "blocks.2.4"):
+        assert layer in out
+    assert "?" not in out.split("all convolutions")[0].split("layer")[-1]

@@ -13,7 +13,7 @@ epochs; this experiment implements their techniques from the descriptions, for t
   batches of in-memory uint8 tensors;
 - Lookahead weight averaging (``train/averaging.py``) and test-time augmentation: the mean
   of the logits of the image and its mirror (``tta=1``), plus ±1 px shifts (``tta=2``);
-- bf16 autocast and channels_last (this CPU has AMX).
+- bf16 autocast and channels_last (AMX or AVX-512 BF16 on the CPU, or a GPU).
 
 Metrics: test accuracy without and with TTA, accuracy against wall-clock seconds, total
 wall time including data loading, and training images per second.
@@ -212,40 +212,48 @@ def run(cfg: SpeedrunConfig, ctx: RunContext) -> dict[str, float]:
                                  eval_at_start=False),  # chance level: not worth 10k forwards
                       scheduler=scheduler, name="speedrun",
                       after_step=model.after_step(total) if cfg.lookahead else None)
+    setup = time.perf_counter() - t0  # data, whitening, model: before the first step
     final = trainer.fit()
+    fit_end = time.perf_counter()
     model.eval()
     with autocast(ctx):
         tta = classification_metrics(tta_logits(model, test_x, ctx, cfg.tta), test_y)
     wall = time.perf_counter() - t0
+    # a resumed run: its earlier training time (trainer.elapsed) counts too
+    seconds = setup + trainer.elapsed + (wall - (fit_end - t0))
     train_seconds = ctx.train_times.get("speedrun", trainer.elapsed)
     ctx.summary_extra.update({
         "steps": total, "epochs": round(total / sampler.per_epoch, 3),
         "train_images_per_second": round(total * cfg.batch_size / max(train_seconds, 1e-9), 1),
-        "seconds_to_final_accuracy": round(wall, 1),
+        "seconds_to_final_accuracy": round(seconds, 1),
     })
-    _plot_accuracy_vs_time(ctx, trainer.history, tta["accuracy"], wall)
+    _plot_accuracy_vs_time(ctx, trainer.history, tta["accuracy"], setup, seconds)
     metrics = {f"{split}/{k}": v for split, ms in final.items() for k, v in ms.items()}
     metrics.update({"test/accuracy_tta": tta["accuracy"], "test/loss_tta": tta["loss"]})
     return metrics
 
 
 def _plot_accuracy_vs_time(ctx: RunContext, history: list[dict], tta_accuracy: float,
-                           wall: float) -> None:
-    points = [(h["train"]["seconds"], h["test"]["accuracy"]) for h in history
+                           setup: float, total: float) -> None:
+    """Test accuracy at each evaluation and the final TTA accuracy against the seconds since
+    the run started: ``setup`` (data loading, whitening) plus training time, then TTA."""
+    points = [(setup + h["train"]["seconds"], h["test"]["accuracy"]) for h in history
               if "train" in h and "seconds" in h["train"]]
-    xy_plot({"test accuracy (no TTA)": points, "final, with TTA": [(wall, tta_accuracy)]},
-            ctx.run.plots / "accuracy_vs_seconds.png", xlabel="seconds since training began",
+    xy_plot({"test accuracy (no TTA)": points, "final, with TTA": [(total, tta_accuracy)]},
+            ctx.run.plots / "accuracy_vs_seconds.png",
+            xlabel="seconds since the run started (data loading included)",
             ylabel="test accuracy", title="cifar-speedrun: accuracy against wall-clock time")
     ctx.report_sections["Speed"] = (
         f"<p>Final test accuracy with TTA {esc(f'{tta_accuracy:.4f}')} after "
-        f"{esc(f'{wall:.1f}')} s (data loading included).</p>")
+        f"{esc(f'{total:.1f}')} s (data loading included).</p>")
 
 
 EXPERIMENTS = [Experiment(
     name="cifar-speedrun",
     handout="beyond the handouts: fast CIFAR-10 (airbench-style recipe, arXiv 2404.00498)",
     description="Whitened 3-block ConvNet, SGD-Nesterov, label smoothing, alternating flips, "
-                "Lookahead, TTA, bf16 + channels_last: 0.94 in minutes on the CPU",
+                "Lookahead, TTA, bf16 + channels_last; 10 epochs (18 min on 2 CPU cores): 0.939; "
+                "epochs=5 fits 10 min: 0.920",
     config_cls=SpeedrunConfig,
     run=run,
     target=Target("test/accuracy_tta", 0.94, "issue 11 goal: 0.94 in ≤10 min on 2 CPU cores"),
