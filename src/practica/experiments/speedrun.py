@@ -218,9 +218,8 @@ def run(cfg: SpeedrunConfig, ctx: RunContext) -> dict[str, float]:
     model.eval()
     with autocast(ctx):
         tta = classification_metrics(tta_logits(model, test_x, ctx, cfg.tta), test_y)
-    wall = time.perf_counter() - t0
-    # a resumed run: its earlier training time (trainer.elapsed) counts too
-    seconds = setup + trainer.elapsed + (wall - (fit_end - t0))
+    # setup, training (a resumed run's earlier part included: trainer.elapsed), then TTA
+    seconds = setup + trainer.elapsed + (time.perf_counter() - fit_end)
     train_seconds = ctx.train_times.get("speedrun", trainer.elapsed)
     ctx.summary_extra.update({
         "steps": total, "epochs": round(total / sampler.per_epoch, 3),
