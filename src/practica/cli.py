@@ -31,8 +31,20 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"practica: error: {message} (see `{self.prog} --help`)\n")
 
 
+#: The run directory the current command works in (named in the Ctrl-C message).
+_current_run: list[str] = []
+
+
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def _announce(message: str) -> None:
+    """``_say`` that also remembers the run directory a message names."""
+    for prefix in ("run directory: ", "resuming "):
+        if message.startswith(prefix):
+            _current_run[:] = [message.removeprefix(prefix)]
+    _say(message)
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
@@ -205,7 +217,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     experiment = get(args.name)
     config = experiment.resolve_config(args.config, args.set, smoke=args.smoke)
     settings = _settings(args)
-    run = start(experiment, config, settings, args.runs_dir, announce=_say)
+    run = start(experiment, config, settings, args.runs_dir, announce=_announce)
     _report_run(run)
     return 0
 
@@ -213,7 +225,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_resume(args: argparse.Namespace) -> int:
     from .experiments.base import resume
 
-    run = resume(args.run_dir, progress=_progress(args), device=args.device, announce=_say)
+    run = resume(args.run_dir, progress=_progress(args), device=args.device,
+                 announce=_announce)
     _report_run(run)
     return 0
 
@@ -347,8 +360,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(f"practica: error: {exc}")
         return 2
     except KeyboardInterrupt:
+        where = _current_run[0] if _current_run else "RUN_DIR"
         _say("practica: interrupted" + (
-            "; continue with `practica resume RUN_DIR`" if args.command in ("run", "resume")
+            f"; continue with `practica resume {where}`" if args.command in ("run", "resume")
             else ""))
         return 130
     except BrokenPipeError:  # e.g. `practica list | head`

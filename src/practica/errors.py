@@ -19,3 +19,9 @@ class DataError(PracticaError):
 
 class TrainingDiverged(PracticaError):
     """The training loss became NaN or infinite."""
+
+
+def describe(exc: BaseException) -> str:
+    """``Type: first line of the message`` — a library exception, fit for a one-line error."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__

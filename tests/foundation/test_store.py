@@ -18,7 +18,7 @@ from practica.data.store import (
 )
 from practica.errors import DataError
 
-from .formats import malicious_pickle, tar_with_member
+from .formats import chained_symlink_tar, malicious_pickle, tar_with_member
 
 
 def test_data_root_order(tmp_path, monkeypatch):
@@ -67,13 +67,88 @@ def test_tar_traversal_is_refused(tmp_path, name):
     assert not (tmp_path / "evil.txt").exists()
 
 
-def test_tar_links_escaping_are_refused(tmp_path):
-    sym = tar_with_member(tmp_path / "s.tar", "link", symlink_to="../../etc/passwd")
-    with pytest.raises(DataError, match="link escapes"):
-        safe_extract(sym, tmp_path / "out1")
-    absolute = tar_with_member(tmp_path / "h.tar", "link", symlink_to="/etc/passwd")
-    with pytest.raises(DataError, match="absolute link"):
-        safe_extract(absolute, tmp_path / "out2")
+@pytest.mark.parametrize("target", ["../../etc/passwd", "/etc/passwd", "inside.txt"])
+def test_tar_links_are_refused_before_anything_is_written(tmp_path, target):
+    archive = tmp_path / "s.tar"
+    with tarfile.open(archive, "w") as tf:
+        info = tarfile.TarInfo("first.txt")
+        info.size = 1
+        tf.addfile(info, io.BytesIO(b"x"))
+        link = tarfile.TarInfo("link")
+        link.type = tarfile.SYMTYPE
+        link.linkname = target
+        tf.addfile(link)
+    with pytest.raises(DataError, match="symbolic link"):
+        safe_extract(archive, tmp_path / "out")
+    assert list((tmp_path / "out").iterdir()) == []  # refused before the first member
+
+
+def test_tar_hard_links_are_refused(tmp_path):
+    archive = tar_with_member(tmp_path / "h.tar", "data.txt")
+    with tarfile.open(archive, "a") as tf:
+        link = tarfile.TarInfo("hard")
+        link.type = tarfile.LNKTYPE
+        link.linkname = "data.txt"
+        tf.addfile(link)
+    with pytest.raises(DataError, match="hard link"):
+        safe_extract(archive, tmp_path / "out")
+
+
+def test_chained_symlink_escape_writes_nothing_outside(tmp_path):
+    """CVE-2025-4517's pattern: lexical checks pass, the real file system escapes."""
+    archive = chained_symlink_tar(tmp_path / "evil.tar")
+    (tmp_path / "victim").write_text("original\n")
+    dest = tmp_path / "cache" / "deep"
+    with pytest.raises(DataError, match="symbolic link"):
+        safe_extract(archive, dest)
+    assert not (tmp_path / "pwned").exists() and not (tmp_path / "cache" / "pwned").exists()
+    assert (tmp_path / "victim").read_text() == "original\n"
+    assert list(dest.iterdir()) == []
+
+
+def test_a_symlink_planted_in_the_destination_is_not_followed(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    dest = tmp_path / "out"
+    dest.mkdir()
+    (dest / "folder").symlink_to(outside)
+    archive = tar_with_member(tmp_path / "a.tar", "folder/file.txt", b"hello")
+    with pytest.raises(DataError, match="not a folder"):
+        safe_extract(archive, dest)
+    assert list(outside.iterdir()) == []
+
+
+def test_zip_symlinks_and_devices_are_refused(tmp_path):
+    for mode, message in ((0o120777, "symbolic link"), (0o020644, "not a regular file")):
+        archive = tmp_path / f"{mode}.zip"
+        with zipfile.ZipFile(archive, "w") as zf:
+            info = zipfile.ZipInfo("member")
+            info.external_attr = mode << 16
+            zf.writestr(info, "/etc/passwd")
+        with pytest.raises(DataError, match=message):
+            safe_extract(archive, tmp_path / f"out{mode}")
+
+
+@pytest.mark.parametrize("mode", ["w:xz", "w:gz", "w:bz2", "w"])
+def test_truncated_or_corrupt_archives_are_one_data_error(tmp_path, mode):
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / "big.bin").write_bytes(np.random.default_rng(0).bytes(200_000))
+    archive = tmp_path / "a.tar"
+    with tarfile.open(archive, mode) as tf:
+        tf.add(folder, arcname="src")
+    raw = archive.read_bytes()
+    archive.write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(DataError, match="truncated or corrupt|not a readable"):
+        safe_extract(archive, tmp_path / "t")
+    flipped = bytearray(raw)
+    for i in range(len(raw) // 3, len(raw) // 3 + 64):
+        flipped[i] ^= 0xFF
+    archive.write_bytes(bytes(flipped))
+    try:  # an uncompressed tar has no checksum over file data: a flip may go unseen
+        safe_extract(archive, tmp_path / "f")
+    except DataError as exc:
+        assert "\n" not in str(exc)
 
 
 def test_tar_device_is_refused(tmp_path):

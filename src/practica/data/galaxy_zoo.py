@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from ..records.atomic import atomic_open
 from .base import DatasetInfo, ImageDataset, Split, VerifyReport
 from .store import cache_dir, data_roots
 
@@ -151,10 +152,8 @@ def load(data_dir: str | Path | None = None, *, image_size: int = 64, crop: int 
             raise DataError(f"{cached} does not match the data set; delete it")
     else:
         images = _decode_all(folder, ids, crop, image_size, progress)
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_name(f".{cached.name}.tmp.npy")
-        np.save(tmp, images, allow_pickle=False)
-        tmp.replace(cached)
+        with atomic_open(cached, "wb", sync=False) as fh:
+            np.save(fh, images, allow_pickle=False)
     labels, classes = labels_of(probs, grouping)
     order = np.random.default_rng(seed).permutation(len(ids))
     n_test = max(1, int(round(TEST_FRACTION * len(ids)))) if len(ids) > 1 else 0

@@ -12,21 +12,27 @@ downloads are verified against a published checksum before they are moved into p
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import io
+import lzma
 import os
 import pickle
+import shutil
+import stat
 import tarfile
 import tempfile
 import urllib.error
 import urllib.request
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from ..errors import DataError
+from ..errors import DataError, describe
 
 
 def cache_dir() -> Path:
@@ -123,58 +129,145 @@ def download(item: Download, dest_dir: Path | None = None, *, progress: bool = T
 
 # --- safe extraction -------------------------------------------------------------------
 
-def _inside(base: Path, name: str) -> Path:
-    if not name or name.startswith(("/", "\\")) or os.path.isabs(name) or ":" in name[:3]:
+#: What a damaged archive raises while it is read (truncated, bit-flipped, wrong format).
+_ARCHIVE_READ_ERRORS = (tarfile.TarError, zipfile.BadZipFile, EOFError, lzma.LZMAError,
+                        zlib.error, OSError, ValueError, RuntimeError)
+
+
+@dataclass(frozen=True)
+class _Member:
+    """One archive member that passed the checks: its path parts and kind."""
+
+    parts: tuple[str, ...]
+    is_dir: bool
+    source: Any  # tarfile.TarInfo or zipfile.ZipInfo
+
+
+def _member_parts(name: str) -> tuple[str, ...]:
+    """The member's path as relative parts; refuse absolute paths and ``..``."""
+    clean = name.replace("\\", "/")
+    if not clean or clean.startswith("/") or os.path.isabs(name) or ":" in clean[:3]:
         raise DataError(f"refusing to extract {name!r}: absolute path in archive")
-    parts = Path(name.replace("\\", "/")).parts
+    parts = tuple(p for p in clean.split("/") if p not in ("", "."))
     if ".." in parts:
         raise DataError(f"refusing to extract {name!r}: '..' in archive member path")
-    target = (base / name).resolve()
-    if target != base and base not in target.parents:
-        raise DataError(f"refusing to extract {name!r}: it would land outside {base}")
-    return target
+    if any("\x00" in p for p in parts):
+        raise DataError(f"refusing to extract {name!r}: NUL byte in member name")
+    return parts
+
+
+def _tar_members(tf: tarfile.TarFile) -> list[_Member]:
+    out = []
+    for m in tf.getmembers():
+        parts = _member_parts(m.name)
+        if m.issym() or m.islnk():
+            kind = "symbolic link" if m.issym() else "hard link"
+            raise DataError(f"refusing to extract {m.name!r}: {kind} (the archives practica "
+                            "reads hold only regular files and folders)")
+        if not (m.isfile() or m.isdir()):
+            raise DataError(f"refusing to extract {m.name!r}: not a regular file or folder")
+        if parts:
+            out.append(_Member(parts, m.isdir(), m))
+    return out
+
+
+def _zip_members(zf: zipfile.ZipFile) -> list[_Member]:
+    out = []
+    for info in zf.infolist():
+        parts = _member_parts(info.filename)
+        kind = stat.S_IFMT(info.external_attr >> 16)
+        if kind == stat.S_IFLNK:
+            raise DataError(f"refusing to extract {info.filename!r}: symbolic link")
+        if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
+            raise DataError(f"refusing to extract {info.filename!r}: not a regular file "
+                            "or folder")
+        if parts:
+            out.append(_Member(parts, info.is_dir() or kind == stat.S_IFDIR, info))
+    return out
+
+
+def _real_dir(base: Path, parts: tuple[str, ...]) -> Path:
+    """Create ``base/parts...`` one folder at a time, refusing anything that is not a plain
+    folder on disk (a symlink planted by anyone), and return it."""
+    here = base
+    for part in parts:
+        here = here / part
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(here, 0o755)
+        info = os.lstat(here)
+        if not stat.S_ISDIR(info.st_mode):
+            raise DataError(f"refusing to extract into {here}: it exists and is not a folder")
+    if Path(os.path.realpath(here)) != here:
+        raise DataError(f"refusing to extract into {here}: it resolves outside {base}")
+    return here
+
+
+def _write_member(base: Path, member: _Member, stream: IO[bytes], name: str) -> None:
+    folder = _real_dir(base, member.parts[:-1])
+    target = folder / member.parts[-1]
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(target, flags, 0o644)
+    except FileExistsError:
+        raise DataError(f"refusing to extract {name!r}: it is in the archive twice or the "
+                        f"destination already holds it") from None
+    with os.fdopen(fd, "wb") as out:
+        shutil.copyfileobj(stream, out, 1 << 20)
 
 
 def safe_extract(archive: str | Path, dest: str | Path) -> Path:
-    """Extract a tar (any compression) or zip archive into ``dest``, refusing escapes.
+    """Extract a tar (any compression) or zip archive into ``dest``, member by member.
 
-    Every member is checked before anything is written: absolute paths, ``..``
-    components, links pointing outside ``dest``, and device files are refused.
+    The archives practica reads hold regular files and folders only, so every link and
+    special member is refused before anything is written, as are absolute paths and
+    ``..``. Members are then written one at a time: each folder is created and checked on
+    disk (never through a symlink), each file is created exclusively with ``O_NOFOLLOW``.
+    This is safe against the chained-symlink escapes that defeat purely lexical checks
+    (CVE-2025-4517). A damaged archive is a DataError naming it.
     """
     archive, dest = Path(archive), Path(dest)
+    if not archive.is_file():
+        raise DataError(f"archive not found: {archive}")
     dest.mkdir(parents=True, exist_ok=True)
-    base = dest.resolve()
-    if zipfile.is_zipfile(archive):
-        with zipfile.ZipFile(archive) as zf:
-            for info in zf.infolist():
-                _inside(base, info.filename)
-                mode = (info.external_attr >> 16) & 0o170000
-                if mode == 0o120000:
-                    raise DataError(f"refusing to extract {info.filename!r}: symbolic link")
-            zf.extractall(base)
-        return dest
+    base = Path(os.path.realpath(dest))
+    current = archive.name
     try:
-        tf = tarfile.open(archive)  # noqa: SIM115 - closed by the with-block below
-    except (tarfile.TarError, OSError) as exc:
-        raise DataError(f"{archive} is not a readable tar or zip archive ({exc})") from None
-    with tf:
-        members = tf.getmembers()
-        for m in members:
-            target = _inside(base, m.name)
-            if m.issym() or m.islnk():
-                link = m.linkname
-                if os.path.isabs(link):
-                    raise DataError(f"refusing to extract {m.name!r}: absolute link target")
-                anchor = target.parent if m.issym() else base
-                resolved = (anchor / link).resolve()
-                if resolved != base and base not in resolved.parents:
-                    raise DataError(f"refusing to extract {m.name!r}: link escapes {base}")
-            elif not (m.isfile() or m.isdir()):
-                raise DataError(f"refusing to extract {m.name!r}: not a regular file or folder")
-        if hasattr(tarfile, "data_filter"):
-            tf.extractall(base, members=members, filter="data")
-        else:  # pragma: no cover - Python without PEP 706
-            tf.extractall(base, members=members)
+        if zipfile.is_zipfile(archive):
+            with zipfile.ZipFile(archive) as zf:
+                members = _zip_members(zf)
+                for m in members:
+                    current = m.source.filename
+                    if m.is_dir:
+                        _real_dir(base, m.parts)
+                    else:
+                        with zf.open(m.source) as stream:
+                            _write_member(base, m, stream, current)
+            return dest
+        with tarfile.open(archive) as tf:
+            members = _tar_members(tf)
+            for m in members:
+                current = m.source.name
+                if m.is_dir:
+                    _real_dir(base, m.parts)
+                else:
+                    stream = tf.extractfile(m.source)
+                    if stream is None:  # pragma: no cover - regular files always have one
+                        raise DataError(f"cannot read {current!r} in {archive}")
+                    with stream:
+                        _write_member(base, m, stream, current)
+    except DataError:
+        raise
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM):
+            raise DataError(f"cannot extract {archive.name} into {dest}: {exc.strerror}; free "
+                            "space or choose another cache folder (PRACTICA_CACHE)") from None
+        raise DataError(f"{archive} is not a readable tar or zip archive, or is truncated or "
+                        f"corrupt at {current!r} ({describe(exc)}); delete it "
+                        "and fetch it again") from None
+    except _ARCHIVE_READ_ERRORS as exc:
+        raise DataError(f"{archive} is not a readable tar or zip archive, or is truncated or "
+                        f"corrupt at {current!r} ({describe(exc)}); delete it "
+                        "and fetch it again") from None
     return dest
 
 

@@ -12,6 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from ..records.atomic import save_figure
+
 
 def _hwc(images: np.ndarray | torch.Tensor) -> np.ndarray:
     """(N, C, H, W) in [0, 1] → (N, H, W, C) float in [0, 1] (C = 1 or 3)."""
@@ -56,7 +58,7 @@ def save_grid(images: np.ndarray | torch.Tensor, path: Path, *, nrow: int, title
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    save_figure(fig, path)
     plt.close(fig)
     return path
 
@@ -81,7 +83,7 @@ def save_rows(rows: Sequence[tuple[str, np.ndarray | torch.Tensor]], path: Path,
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    save_figure(fig, path)
     plt.close(fig)
     return path
 
@@ -117,7 +119,7 @@ def latent_scatter(points: np.ndarray, labels: np.ndarray, classes: Sequence[str
     ax.legend(markerscale=4, fontsize=7, loc="best")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    save_figure(fig, path)
     plt.close(fig)
     return path
 
@@ -164,6 +166,6 @@ def weight_images(weight: torch.Tensor, path: Path, *, title: str,
     ax.set_ylabel("output unit")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    save_figure(fig, path)
     plt.close(fig)
     return path

@@ -9,7 +9,9 @@ plots, summary.json and report.html.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import shutil
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -106,6 +108,15 @@ def start(experiment: Experiment, config: Any, settings: Settings,
         announce(f"run directory: {main_path}")
     try:
         execute(experiment, config, run, settings, resuming=False)
+    except PracticaError as exc:
+        if main is not None and not w.active and not isinstance(exc, TrainingDiverged) \
+                and main.untrained():
+            shutil.rmtree(main.path, ignore_errors=True)  # nothing to resume: leave nothing
+            with contextlib.suppress(OSError):
+                main.path.parent.rmdir()  # the experiment's folder, if this was its only run
+            raise PracticaError(f"{exc} (nothing was trained; the run directory was "
+                                "removed)") from None
+        raise
     finally:
         distributed.shutdown()
     return main or Run.open(main_path)

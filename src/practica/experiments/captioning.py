@@ -32,6 +32,7 @@ from ..errors import PracticaError
 from ..numpy_nn.captioning import CELL_TYPES, CaptioningRNN, decode_captions
 from ..numpy_nn.captioning_solver import CaptioningSolver
 from ..numpy_nn.optim import Adam
+from ..records.atomic import atomic_open, save_figure
 from ..report.html import esc
 from ..train import EpochBatches, LoopConfig, Trainer
 from ..train.batches import batched
@@ -125,8 +126,8 @@ def run_features(cfg: FeatureConfig, ctx: RunContext) -> dict[str, float]:
         feats = {name: torch.cat([model.features(_as_float(x[a:b]))
                                   for a, b in batched(len(x), 500)]).numpy()
                  for name, x in (("train", x_train), ("val", x_val))}
-    np.savez(ctx.run.path / "features.npz", train_features=feats["train"],
-             val_features=feats["val"])
+    with atomic_open(ctx.run.path / "features.npz", "wb", sync=False) as fh:
+        np.savez(fh, train_features=feats["train"], val_features=feats["val"])
     return {"val/accuracy": final["val"]["accuracy"],
             "val/digit_accuracy": final["val"]["digit_accuracy"]}
 
@@ -237,7 +238,7 @@ def samples_figure(rows: list[dict], images: dict[str, np.ndarray], path) -> Non
         ax.set_title(f"[{row['split']}] {mark} {row['generated']}\ntruth: "
                      f"{row['truth'][0]}", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path)
+    save_figure(fig, path)
     plt.close(fig)
 
 

@@ -33,6 +33,7 @@ from ..context import RunContext
 from ..data import colour
 from ..errors import ConfigError, DataError
 from ..models.colourisation import ColourCNN, ColourUNet, MyConv2d, RegressionCNN
+from ..records.atomic import save_figure
 from ..records.run import read_metrics
 from ..report.html import esc, fmt
 from ..train import EpochBatches, LoopConfig, Trainer
@@ -330,7 +331,7 @@ def image_grid(rows: dict[str, torch.Tensor], path: Any, *, title: str = "") -> 
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    save_figure(fig, path)
     plt.close(fig)
 
 
@@ -368,7 +369,7 @@ def activation_plot(x: torch.Tensor, acts: dict[str, torch.Tensor], path: Any, *
         ax.set_ylabel(f"{name}\n{a.shape[0]}×{a.shape[1]}²", fontsize=8)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    fig.savefig(path)
+    save_figure(fig, path)
     plt.close(fig)
 
 
@@ -382,7 +383,7 @@ def palette_plot(centres: np.ndarray, path: Any) -> None:
     ax.tick_params(labelsize=6)
     ax.set_title(f"palette: {len(centres)} colours", fontsize=9)
     fig.tight_layout()
-    fig.savefig(path)
+    save_figure(fig, path)
     plt.close(fig)
 
 

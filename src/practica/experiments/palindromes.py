@@ -29,6 +29,7 @@ from ..config import non_negative, option, positive
 from ..context import RunContext
 from ..data.palindromes import DIGITS, ENCODINGS, PalindromeDataset, stream_seed
 from ..models.rnn import LSTM, VanillaRNN
+from ..records.atomic import save_figure
 from ..report.html import esc
 from ..train import LoopConfig
 from ..train.classification import classification_metrics, cross_entropy_step, evaluator, predict
@@ -212,7 +213,7 @@ def plot_sweep(acc: dict[str, dict[int, list[float]]], steps: dict[str, dict[int
         a.legend(fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    save_figure(fig, path)
     plt.close(fig)
 
 

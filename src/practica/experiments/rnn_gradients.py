@@ -34,6 +34,7 @@ from ..config import non_negative, option, positive
 from ..context import RunContext
 from ..data.palindromes import ENCODINGS, PalindromeDataset
 from ..models.rnn import LSTM, VanillaRNN
+from ..records.atomic import save_figure
 from ..train import load_checkpoint
 from .base import Experiment, child
 from .palindromes import MODELS, POINT, PalindromeConfig, build_model, model_seed
@@ -159,7 +160,7 @@ def plot_gradients(curves: dict[str, np.ndarray], path, length: int,
     ax.legend(fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    save_figure(fig, path)
     plt.close(fig)
 
 

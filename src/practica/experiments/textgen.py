@@ -35,6 +35,7 @@ from ..data.text import CORPORA, TextDataset, locate_corpus
 from ..errors import TrainingDiverged
 from ..models.char_lstm import CharLSTM
 from ..numpy_nn.char_rnn import Adagrad, CharRNN, Sweep, clip_grads, mean_loss
+from ..records.atomic import atomic_write_text
 from ..report.html import esc
 from ..text import sampling
 from ..text.explain import explain, format_explanation
@@ -195,9 +196,10 @@ def run_textgen(cfg: TextGenConfig, ctx: RunContext) -> dict[str, float]:
         save_generator(ctx.run.path / "model.pt", model, data.vocab, cfg.embed_dim)
         during = format_training_samples(samples)
         final_text = final_samples(gen, cfg, ctx.settings.seed, data.text)
-    (ctx.run.path / "samples.txt").write_text(
+    atomic_write_text(
+        ctx.run.path / "samples.txt",
         f"Samples during training (30 characters from a random first character)\n{during}\n\n"
-        f"{final_text}\n", encoding="utf-8")
+        f"{final_text}\n")
     ctx.report_sections["Samples during training"] = pre(during)
     ctx.report_sections["Samples and completions of the trained model"] = pre(final_text)
     ctx.summary_extra.update(corpus=str(path), characters=len(data.data),
@@ -372,7 +374,7 @@ def run_minchar(cfg: MinCharConfig, ctx: RunContext) -> dict[str, float]:
                 e.ablations["Why[S, top units] = 0"]["p(S)"]
         ctx.summary_extra["snapshot"] = str(snap_path)
     text = "\n\n".join(f"===== {k} =====\n{v}" for k, v in sections.items())
-    (ctx.run.path / "samples.txt").write_text(text + "\n", encoding="utf-8")
+    atomic_write_text(ctx.run.path / "samples.txt", text + "\n")
     for k, body in sections.items():
         ctx.report_sections[k] = pre(body)
     return metrics

@@ -30,6 +30,7 @@ from ..config import non_negative, option, positive
 from ..context import RunContext
 from ..data import hymenoptera
 from ..models.pretrained import IMAGENET_MEAN, IMAGENET_STD, ImageNetInput, resnet18
+from ..records.atomic import save_figure
 from ..train import EpochBatches, LoopConfig, Trainer
 from ..train.classification import cross_entropy_step, evaluator, predict
 from ..train.optim import make_optimizer, make_schedule
@@ -95,7 +96,7 @@ def prediction_grid(images: torch.Tensor, pred: list[int], true: list[int],
                      color="green" if p == t else "red")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, bbox_inches="tight")
+    save_figure(fig, path, bbox_inches="tight")
     plt.close(fig)
     return path
 

@@ -19,6 +19,7 @@ import json
 import math
 import os
 import platform
+import stat
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from .atomic import atomic_open, atomic_write_text
 
 METRICS_HEADER = ("step", "split", "metric", "value")
 
@@ -66,13 +68,6 @@ def environment_info() -> dict[str, Any]:
     return info
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def _json_safe(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
@@ -87,6 +82,31 @@ def _json_safe(value: Any) -> Any:
 
 def write_json(path: Path, data: Any) -> None:
     atomic_write_text(path, json.dumps(_json_safe(data), indent=2, sort_keys=False) + "\n")
+
+
+def refuse_outside_links(path: Path) -> None:
+    """Refuse a run directory holding a symlink that leads outside it, or a hard-linked file.
+
+    practica never makes links in a run directory; one planted there would make the next
+    write (a checkpoint, the metrics, the report) land in a file outside it.
+    """
+    from ..errors import PracticaError
+
+    base = Path(os.path.realpath(path))
+    for folder, dirs, files in os.walk(base):
+        for name in dirs + files:
+            entry = Path(folder) / name
+            info = os.lstat(entry)
+            if stat.S_ISLNK(info.st_mode):
+                target = Path(os.path.realpath(entry))
+                if target != base and base not in target.parents:
+                    raise PracticaError(f"refusing to use run directory {path}: "
+                                        f"{entry.relative_to(base)} is a symbolic link to "
+                                        f"{target}, outside it; remove the link")
+            elif stat.S_ISREG(info.st_mode) and info.st_nlink > 1:
+                raise PracticaError(f"refusing to use run directory {path}: "
+                                    f"{entry.relative_to(base)} is hard-linked elsewhere; "
+                                    "replace it with a copy")
 
 
 class Run:
@@ -146,10 +166,20 @@ class Run:
             from ..errors import PracticaError
 
             raise PracticaError(f"{path} is not a practica run directory (no config.json)")
+        refuse_outside_links(path)
         run = cls(path, tensorboard=tensorboard)
         run.checkpoints.mkdir(exist_ok=True)
         run.plots.mkdir(exist_ok=True)
         return run
+
+    def untrained(self) -> bool:
+        """True while the run holds no checkpoint and no logged metric (safe to delete)."""
+        if any(self.checkpoints.glob("*.pt")) or any(self.checkpoints.glob("*.npz")):
+            return False
+        if (self.path / "children").is_dir():
+            return False
+        metrics = self.path / "metrics.csv"
+        return not (metrics.is_file() and read_metrics(metrics))
 
     @property
     def record(self) -> dict[str, Any]:
@@ -186,13 +216,11 @@ class Run:
         path = self.path / "metrics.csv"
         rows = read_metrics(path)
         kept = [r for r in rows if r["step"] <= after_step]
-        tmp = path.with_name(".metrics.csv.tmp")
-        with tmp.open("w", newline="") as fh:
+        with atomic_open(path, "w", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(METRICS_HEADER)
             for r in kept:
                 w.writerow((r["step"], r["split"], r["metric"], repr(r["value"])))
-        os.replace(tmp, path)
         if self._tensorboard:
             from torch.utils.tensorboard import SummaryWriter
 

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..records.atomic import atomic_write_text
+
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
 max-width:1100px;color:#222;padding:0 1rem}
@@ -102,5 +104,5 @@ def write_run_report(run_dir: Path, *, extra_sections: Mapping[str, str] | None 
             f"<title>{esc(name)} — practica</title><style>{STYLE}</style></head><body>"
             + "\n".join(body) + "</body></html>\n")
     out = run_dir / "report.html"
-    out.write_text(page, encoding="utf-8")
+    atomic_write_text(out, page)
     return out

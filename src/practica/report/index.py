@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..records.atomic import atomic_write_text
 from .html import STYLE, esc, fmt
 
 
@@ -87,7 +88,7 @@ def write_index(root: Path, rows: Sequence[Mapping[str, Any]], *, title: str = "
                "handouts' figures." if smoke else "") + "</p>"
             + "\n".join(lines) + "</body></html>\n")
     path = out_dir / "index.html"
-    path.write_text(page, encoding="utf-8")
+    atomic_write_text(path, page)
     return path
 
 

@@ -13,6 +13,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from ..records.atomic import save_figure
+
 SPLIT_STYLE = {"train": "-", "val": "--", "test": "-"}
 SPLIT_ORDER = {"train": 0, "val": 1, "test": 2}
 
@@ -84,7 +86,7 @@ def learning_curves(rows: Sequence[Mapping[str, Any]], out_dir: Path, *,
         ax.legend()
         fig.tight_layout()
         path = out_dir / f"{_slug(metric)}.png"
-        fig.savefig(path)
+        save_figure(fig, path)
         plt.close(fig)
         written.append(path)
     return written
@@ -112,7 +114,7 @@ def compare_curves(runs: Mapping[str, Sequence[Mapping[str, Any]]], metric: str,
     ax.legend(fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    save_figure(fig, path)
     plt.close(fig)
     return path
 
@@ -136,7 +138,7 @@ def confusion_matrix_plot(matrix: np.ndarray, classes: Sequence[str], path: Path
     fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    save_figure(fig, path)
     plt.close(fig)
     return path
 
@@ -170,6 +172,6 @@ def xy_plot(series: Mapping[str, Sequence[tuple[float, float]]], path: Path, *, 
     ax.legend()
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    save_figure(fig, path)
     plt.close(fig)
     return path

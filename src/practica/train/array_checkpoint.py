@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import PracticaError
+from ..records.atomic import atomic_write_bytes
 
 _META = "__scalars__.json"
 
@@ -60,14 +60,7 @@ def save_arrays(path: str | Path, state: dict[str, Any]) -> None:
     buffer = io.BytesIO()
     meta = np.frombuffer(json.dumps(scalars).encode(), dtype=np.uint8)
     np.savez(buffer, **{_META: meta}, **arrays)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("wb") as fh:
-        fh.write(buffer.getvalue())
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def load_arrays(path: str | Path) -> dict[str, Any]:
