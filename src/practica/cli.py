@@ -19,6 +19,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from . import __version__
 from .errors import PracticaError, TrainingDiverged
@@ -101,6 +102,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="build the results index of a runs folder")
     p.add_argument("runs_root", nargs="?", help="runs folder (default: --runs-dir logic)")
+
+    p = sub.add_parser("book", help="build the answer book: every handout question answered, "
+                       "with the numbers and figures of the reference runs (and yours)")
+    p.add_argument("--runs", metavar="DIR", help="your runs folder, shown beside the reference")
+    p.add_argument("--out", metavar="DIR", help="where to write the site (default runs/book)")
+    p.add_argument("--handout", metavar="NAME", help="build one handout's page only")
+    p.add_argument("--reference", metavar="DIR", help="reference results (default: the "
+                   "results/ folder shipped with practica, or PRACTICA_RESULTS)")
+    p.add_argument("--coverage", action="store_true", help="also print which questions are "
+                   "answered, partly answered or missing")
+
+    p = sub.add_parser("results", help="export full-budget runs as reference results")
+    p.add_argument("action", choices=("export",))
+    p.add_argument("runs_root", help="the runs folder to export from")
+    p.add_argument("--out", default="results", help="the reference folder (default results/)")
+    p.add_argument("--include-smoke", action="store_true", help="export smoke-budget runs too")
 
     p = sub.add_parser("gradcheck", help="finite-difference check of every NumPy module/model")
     p.add_argument("--seed", type=int, default=0, help="seed of the random test points")
@@ -217,7 +234,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     experiment = get(args.name)
     config = experiment.resolve_config(args.config, args.set, smoke=args.smoke)
     settings = _settings(args)
-    run = start(experiment, config, settings, args.runs_dir, announce=_announce)
+    run = start(experiment, config, settings, args.runs_dir, announce=_announce,
+                budget="smoke" if args.smoke else None)
     _report_run(run)
     return 0
 
@@ -240,6 +258,12 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     _say(f"{len(rows) - len(failed) - len(skipped)} completed, {len(failed)} failed, "
          f"{len(skipped)} skipped")
     _say(f"report: {index}")
+    from .book import build_book
+    from .book.reference import default_reference
+
+    root = index.parent.parent
+    build_book(root / "book", default_reference(), root)
+    _say(f"book: {root / 'book' / 'index.html'} (the reference results, your runs beside them)")
     return 1 if failed else 0
 
 
@@ -251,6 +275,75 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not root.is_dir():
         raise PracticaError(f"no runs folder at {root}")
     _say(f"report: {build_index(root)}")
+    from .book import build_book
+    from .book.reference import default_reference
+
+    build_book(root / "book", default_reference(), root)
+    _say(f"book: {root / 'book' / 'index.html'}")
+    return 0
+
+
+def cmd_book(args: argparse.Namespace) -> int:
+    import time
+
+    from .book import build_book, coverage_rows
+    from .book.reference import default_reference
+    from .experiments.base import runs_root
+
+    started = time.perf_counter()
+    reference = Path(args.reference) if args.reference else default_reference()
+    if reference is not None and not reference.is_dir():
+        raise PracticaError(f"no reference results at {reference}")
+    runs = Path(args.runs) if args.runs else None
+    if runs is not None and not runs.is_dir():
+        raise PracticaError(f"no runs folder at {runs}")
+    out = Path(args.out) if args.out else runs_root() / "book"
+    results = build_book(out, reference, runs, args.handout)
+    rows = coverage_rows(results)
+    if args.coverage:
+        print(format_coverage(rows))
+    graded = sum(int(r["graded"]) for r in rows)  # type: ignore[call-overload]
+    answered = sum(int(r["answered"]) for r in rows)  # type: ignore[call-overload]
+    _say(f"book: {out / 'index.html'} ({len(results)} page(s), {answered}/{graded} graded "
+         f"questions answered, {time.perf_counter() - started:.1f} s)")
+    return 0
+
+
+def format_coverage(rows: list[dict]) -> str:
+    """The coverage table printed by ``practica book --coverage``."""
+    lines = [f"{'handout':<22} {'graded':>6} {'answered':>8} {'partial':>7} {'missing':>7} "
+             f"{'optional':>8}", "-" * 64]
+    for r in rows:
+        lines.append(f"{r['handout']:<22} {r['graded']:>6} {r['answered']:>8} {r['partial']:>7}"
+                     f" {len(r['missing']):>7} {r['optional_answered']:>4}/{r['optional']:<3}")
+    total = {k: sum(int(r[k]) for r in rows) for k in ("graded", "answered", "partial",
+                                                       "optional", "optional_answered")}
+    missing = sum(len(r["missing"]) for r in rows)
+    lines += ["-" * 64, f"{'total':<22} {total['graded']:>6} {total['answered']:>8} "
+              f"{total['partial']:>7} {missing:>7} {total['optional_answered']:>4}/"
+              f"{total['optional']:<3}"]
+    for r in rows:
+        for key, label in (("missing", "missing"), ("partial_ids", "partly answered"),
+                           ("not_run", "experiments not yet run")):
+            if r[key]:
+                lines.append(f"{r['handout']}: {label}: {', '.join(r[key])}")
+        for flag in r["flagged"]:
+            lines.append(f"{r['handout']}: flagged: {flag}")
+    return "\n".join(lines)
+
+
+def cmd_results(args: argparse.Namespace) -> int:
+    from .book.reference import export_results
+
+    runs = Path(args.runs_root)
+    if not runs.is_dir():
+        raise PracticaError(f"no runs folder at {runs}")
+    out = Path(args.out)
+    exported = export_results(runs, out, include_smoke=args.include_smoke)
+    for run in exported:
+        _say(f"{run.experiment}: {run.run_id} ({run.budget} budget)")
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    _say(f"results: {len(exported)} run(s) in {out} ({size / 1e6:.1f} MB)")
     return 0
 
 
@@ -345,7 +438,7 @@ def cmd_shapes(args: argparse.Namespace) -> int:
 COMMANDS = {"list": cmd_list, "show": cmd_show, "run": cmd_run, "resume": cmd_resume,
             "reproduce": cmd_reproduce, "report": cmd_report, "gradcheck": cmd_gradcheck,
             "data": cmd_data, "generate": cmd_generate, "explain-weights": cmd_explain_weights,
-            "shapes": cmd_shapes}
+            "shapes": cmd_shapes, "book": cmd_book, "results": cmd_results}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

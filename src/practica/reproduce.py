@@ -52,7 +52,7 @@ def reproduce(budget: str, only: Sequence[str], settings: Settings,
             continue
         try:
             config = exp.resolve_config(smoke=budget == "smoke")
-            run = start(exp, config, settings, root)
+            run = start(exp, config, settings, root, budget="smoke" if budget == "smoke" else None)
             row = row_for(exp.name, run.path)
         except PracticaError as exc:
             say(f"    failed: {exc}")

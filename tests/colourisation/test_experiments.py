@@ -121,6 +121,38 @@ def test_batch_size_study_runs_one_child_per_batch_size(tmp_path, data):
     assert (path / "plots" / "final_accuracy_vs_batch_size.png").is_file()
 
 
+def test_epochs_study_trains_each_child_for_its_epochs(tmp_path, data):
+    assert run(tmp_path, data, "colour-regression-epochs", "--set", "epoch_counts=1,3",
+               "--set", "palette=kmeans", "--set", "colours=4", "--set", "batch_size=15") == 0
+    path, summary = only_run(tmp_path, "colour-regression-epochs")
+    assert set(summary["epoch_counts"]) == {"epochs1", "epochs3"}
+    steps = {n: json.loads((path / "children" / f"epochs{n}" / "summary.json").read_text())
+             ["steps"] for n in (1, 3)}
+    assert steps[3] == 3 * steps[1]  # same batch size, three times the passes
+    assert (path / "plots" / "final_loss_vs_epochs.png").is_file()
+    assert (path / "plots" / "epoch_counts_loss.png").is_file()
+
+
+def test_learning_rate_study_differs_only_in_the_learning_rate(tmp_path, data):
+    assert run(tmp_path, data, "colour-unet-learning-rates", "--set",
+               "learning_rates=[1e-4, 1e-2]", "--set", "palette=kmeans", "--set", "colours=4",
+               "--set", "epochs=1", "--set", "batch_size=15") == 0
+    path, summary = only_run(tmp_path, "colour-unet-learning-rates")
+    assert set(summary["learning_rates"]) == {"lr0.0001", "lr0.01"}
+    configs = [json.loads((path / "children" / f"lr{v}" / "config.json").read_text())["config"]
+               for v in ("0.0001", "0.01")]
+    assert configs[0]["lr"] == 1e-4 and configs[1]["lr"] == 1e-2
+    assert {k for k in configs[0] if configs[0][k] != configs[1][k]} == {"lr"}
+    losses = [summary["learning_rates"][f"lr{v}"]["train/loss"] for v in ("0.0001", "0.01")]
+    assert losses[0] != losses[1]
+    assert (path / "plots" / "final_accuracy_vs_learning_rate.png").is_file()
+
+
+def test_two_studies_at_once_are_refused(tmp_path, data, capsys):
+    assert run(tmp_path, data, "colour-unet-learning-rates", "--set", "epoch_counts=1,2") == 2
+    assert "one of batch_sizes, epoch_counts, learning_rates" in capsys.readouterr().err
+
+
 def test_missing_palette_file_and_bad_options_fail_cleanly(tmp_path, data, capsys):
     assert run(tmp_path, data, "colour-unet", "--set", "palette=file") == 2
     assert "colour_kmeans24_cat7.npy not found" in capsys.readouterr().err

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from foundation.formats import write_mnist_folder
 from foundation.runs import only_run, run
@@ -49,7 +51,7 @@ def test_vae_variants(tiny_mnist, tmp_path, arch):
     path, summary = finished(tmp_path, f"vae-{arch}")
     plots = {p.name for p in (path / "plots").glob("*.png")}
     assert {"samples.png", "reconstructions.png", "latent_means.png", "latent_manifold.png",
-            "recon.png", "loss.png"} <= plots
+            "recon.png", "loss.png", "class_samples.png"} <= plots
     assert sum(p.startswith("weights_") for p in plots) == 3
     m = summary["metrics"]
     assert m["test/nll"] > 0 and m["test/recon"] > 0 and m["test/kl"] >= 0
@@ -88,3 +90,56 @@ def test_galaxy_zoo_refuses_binarisation(tmp_path):
     write_galaxy_zoo(tmp_path / "data", fixture_probs(4))
     assert run(tmp_path, tmp_path / "data", "vae-mlp", "--set", "dataset=galaxy-zoo",
                "--set", "binarize=dynamic") == 2
+
+
+def test_class_samples_decode_codes_from_each_class_region():
+    """Each class's samples are decoded from N(m_c, s_c²) fitted to that class's codes."""
+    import types
+
+    import numpy as np
+    import torch
+
+    from practica.experiments.vae import class_samples
+    from practica.models.vae import VAE
+
+    model = VAE("mlp", latent=2)
+    seen = []
+    real_decode = model.decode
+
+    def decode(z):
+        seen.append(z.clone())
+        return real_decode(z)
+
+    model.decode = decode
+    y = np.repeat(np.arange(3), 40)
+    means = np.stack([np.full(2, 10.0 * c) for c in y]) + np.random.default_rng(0).normal(
+        0, 0.1, (len(y), 2))
+    x = torch.rand(len(y), 1, 28, 28)
+    ctx = types.SimpleNamespace(settings=types.SimpleNamespace(seed=0), device="cpu")
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = class_samples(model, x, y, means, ("a", "b", "c"), ctx, Path(tmp) / "c.png")
+        assert path.read_bytes()[:4] == b"\x89PNG"
+    assert len(seen) == 3
+    for c, z in enumerate(seen):
+        assert z.shape == (5, 2)
+        assert torch.allclose(z.mean(0), torch.full((2,), 10.0 * c), atol=0.5)
+
+
+def test_vae_learning_rates_trains_whole_epochs_per_child(tiny_mnist, tmp_path):
+    assert run(tmp_path, tiny_mnist, "vae-mlp-learning-rates", "--set", "epochs=2",
+               "--set", "learning_rates=[1e-3, 1e-2]", "--set", "evaluations=2",
+               "--set", "eval_images=20", "--set", "nll_samples=0") == 0
+    path, summary = finished(tmp_path, "vae-mlp-learning-rates")
+    per_epoch = -(-130 // 128)  # 130 fixture images, batch 128: two steps an epoch
+    assert summary["steps_per_child"] == 2 * per_epoch
+    lrs = []
+    for label in ("lr0.001", "lr0.01"):
+        child = json.loads((path / "children" / label / "config.json").read_text())["config"]
+        assert child["steps"] == 2 * per_epoch and child["arch"] == "mlp"
+        lrs.append(child["lr"])
+    assert lrs == [1e-3, 1e-2]
+    assert summary["metrics"]["lr0.001/test/recon"] != summary["metrics"]["lr0.01/test/recon"]
+    assert (path / "plots" / "lr_recon.png").is_file()

@@ -1,44 +1,21 @@
 """The results report in a real browser: headless Chromium opens the index, follows a link
 to a run page, checks the table rows and that every image loaded, and saves screenshots.
 
-Runs where Chromium, chromedriver and selenium are installed (`.ci/run` installs Debian's
-chromium and chromium-driver); elsewhere it is skipped with the reason.
+The browser fixture is shared (tests/browser.py).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
+from browser import IMAGES_LOADED, screenshot
 from foundation.formats import write_cifar_folder
 
 from practica import cli
 from practica.data import cifar10
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 EXPERIMENTS = ("mlp-torch", "convnet-vgg")
-
-
-@pytest.fixture
-def browser():
-    webdriver = pytest.importorskip("selenium.webdriver")
-    if not (CHROMIUM and CHROMEDRIVER):
-        pytest.skip("Chromium/chromedriver not installed (apt-get install chromium "
-                    "chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--window-size=1400,1000"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options,
-                              service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture
@@ -55,19 +32,6 @@ def runs_root(tmp_path, monkeypatch) -> Path:
     return root
 
 
-IMAGES_LOADED = ("return Array.from(document.images).map("
-                 "i => [i.getAttribute('src'), i.complete && i.naturalWidth > 0]);")
-
-
-def _screenshot(driver, tmp_path: Path, name: str) -> Path:
-    folder = Path(os.environ.get("PRACTICA_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    assert driver.save_screenshot(str(path))
-    assert path.stat().st_size > 5_000  # a rendered page, not an empty image
-    return path
-
-
 def test_report_renders_in_chromium(browser, runs_root, tmp_path):
     from selenium.webdriver.common.by import By
 
@@ -80,7 +44,7 @@ def test_report_renders_in_chromium(browser, runs_root, tmp_path):
         cells = [td.text for td in row.find_elements(By.TAG_NAME, "td")]
         assert cells[6] == "completed"
         assert float(cells[4]) >= 0  # a measured accuracy is shown
-    _screenshot(browser, tmp_path, "report-index.png")
+    screenshot(browser, tmp_path, "report-index.png")
 
     link = rows[names.index("convnet-vgg")].find_element(By.TAG_NAME, "a")
     link.click()
@@ -90,7 +54,7 @@ def test_report_renders_in_chromium(browser, runs_root, tmp_path):
     srcs = {src for src, _ in images}
     assert "plots/confusion_matrix.png" in srcs and len(images) >= 3
     assert all(ok for _, ok in images), [src for src, ok in images if not ok]
-    _screenshot(browser, tmp_path, "report-run.png")
+    screenshot(browser, tmp_path, "report-run.png")
 
 
 def test_a_broken_image_is_detected(browser, runs_root):

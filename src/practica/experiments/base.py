@@ -73,11 +73,23 @@ class Experiment:
         return cfgmod.apply_overrides(config, cfgmod.parse_set(set_pairs))
 
 
-def run_record(experiment: Experiment, config: Any, settings: Settings) -> dict[str, Any]:
+def budget_of(experiment: Experiment, config: Mapping[str, Any] | Any) -> str:
+    """``default`` (the handout's settings), ``smoke`` (the short budget) or ``custom``."""
+    stored = config if isinstance(config, Mapping) else cfgmod.to_dict(config)
+    if cfgmod.to_dict(experiment.default_config()) == stored:
+        return "default"
+    if cfgmod.to_dict(experiment.resolve_config(smoke=True)) == stored:
+        return "smoke"
+    return "custom"
+
+
+def run_record(experiment: Experiment, config: Any, settings: Settings,
+               budget: str | None = None) -> dict[str, Any]:
     return {
         "experiment": experiment.name,
         "handout": experiment.handout,
         "description": experiment.description,
+        "budget": budget or budget_of(experiment, config),
         "config": cfgmod.to_dict(config),
         "settings": settings.to_dict(),
         "command": sys.argv[1:],
@@ -92,13 +104,16 @@ def runs_root(explicit: str | Path | None = None) -> Path:
 
 
 def start(experiment: Experiment, config: Any, settings: Settings,
-          root: str | Path | None = None, *, announce: Callable[[str], None] | None = None
-          ) -> Run:
-    """Create a run directory for ``experiment`` and run it to the end."""
+          root: str | Path | None = None, *, announce: Callable[[str], None] | None = None,
+          budget: str | None = None) -> Run:
+    """Create a run directory for ``experiment`` and run it to the end.
+
+    ``budget`` labels the run in its record (``smoke`` for a short-budget run, even with
+    overrides); by default it is read off the config (see :func:`budget_of`)."""
     settings = settings.with_defaults(dict(experiment.settings))
     device = check_settings(settings)  # fail before a run directory is made
     w = distributed.init(device.type)
-    record = run_record(experiment, config, settings)
+    record = run_record(experiment, config, settings, budget)
     if w.active:
         record["world_size"] = w.size
     main = Run.create(runs_root(root), experiment.name, record) if w.is_main else None

@@ -72,6 +72,12 @@ class ColourConfig:
     batch_sizes: list[int] = option([], "batch-size study: one child run per batch size, "
                                     "same epochs (empty: a single run)",
                                     check=lambda v: v > 0, check_msg="must be > 0")
+    epoch_counts: list[int] = option([], "epochs study: one child run per number of epochs "
+                                     "(empty: a single run)",
+                                     check=lambda v: v > 0, check_msg="must be > 0")
+    learning_rates: list[float] = option([], "learning-rate study: one child run per "
+                                         "learning rate (empty: a single run)",
+                                         check=lambda v: v > 0, check_msg="must be > 0")
     train_limit: int = non_negative("use the first N training horses only (0: all 5000)", 0)
     test_limit: int = non_negative("evaluate on the first N test horses only (0: all 1000)",
                                    0)
@@ -172,8 +178,11 @@ def get_palette(cfg: ColourConfig, ctx: RunContext, train_rgb: np.ndarray) -> np
 # --- the run ---------------------------------------------------------------------------
 
 def run(cfg: ColourConfig, ctx: RunContext) -> dict[str, float]:
-    if cfg.batch_sizes:
-        return run_batch_study(cfg, ctx)
+    studies = [study for study in STUDIES if getattr(cfg, study.field)]
+    if len(studies) > 1:
+        raise ConfigError("set one of batch_sizes, epoch_counts, learning_rates at a time")
+    if studies:
+        return run_study(cfg, ctx, studies[0])
     s = ctx.settings
     horses = colour.load_horses(s.data_dir, offline=s.offline, progress=s.progress)
     train_np = horses.train[:cfg.train_limit or None]
@@ -387,48 +396,76 @@ def palette_plot(centres: np.ndarray, path: Any) -> None:
     plt.close(fig)
 
 
-# --- the batch-size study --------------------------------------------------------------
+# --- studies: one child run per value of a setting --------------------------------------
 
-def run_batch_study(cfg: ColourConfig, ctx: RunContext) -> dict[str, float]:
-    """Train one child run per batch size (same epochs) and compare their curves."""
+@dataclass(frozen=True)
+class Study:
+    """A study over one setting: the list field that holds its values, the setting each
+    child gets, the child label prefix and the plots' wording."""
+
+    field: str  # e.g. "batch_sizes"
+    setting: str  # e.g. "batch_size"
+    prefix: str  # child labels: f"{prefix}{value}"
+    name: str  # "batch size"
+    note: str  # what stays fixed
+
+
+STUDIES = (
+    Study("batch_sizes", "batch_size", "batch", "batch size", "same epochs"),
+    Study("epoch_counts", "epochs", "epochs", "epochs", "same batch size and learning rate"),
+    Study("learning_rates", "lr", "lr", "learning rate", "same epochs and batch size"),
+)
+
+
+def run_study(cfg: ColourConfig, ctx: RunContext, study: Study) -> dict[str, float]:
+    """Train one child run per value of ``study.setting`` and compare their curves."""
     from ..report.plots import compare_curves, xy_plot
 
     out: dict[str, float] = {}
     curves, finals, rows = {}, {"test loss": [], "test accuracy": []}, {}
-    for bs in cfg.batch_sizes:
-        label = f"batch{bs}"
-        point = dataclasses.replace(cfg, batch_sizes=[], batch_size=bs)
+    reset = {s.field: [] for s in STUDIES}
+    keys = ("train/loss", "test/loss", "test/accuracy", "test/psnr", "test/ssim")
+    for value in getattr(cfg, study.field):
+        label = f"{study.prefix}{value:g}" if isinstance(value, float) else \
+            f"{study.prefix}{value}"
+        point = dataclasses.replace(cfg, **reset, **{study.setting: value})
         summary = child(ctx, label, ctx.experiment, point)
         m = summary["metrics"]
-        for k in ("train/loss", "test/loss", "test/accuracy", "test/psnr", "test/ssim"):
+        for k in keys:
             out[f"{label}/{k}"] = m[k]
         rows[label] = m
-        finals["test loss"].append((bs, m["test/loss"]))
-        finals["test accuracy"].append((bs, m["test/accuracy"]))
-        curves[f"batch {bs}"] = read_metrics(ctx.run.path / "children" / label / "metrics.csv")
+        finals["test loss"].append((value, m["test/loss"]))
+        finals["test accuracy"].append((value, m["test/accuracy"]))
+        curves[f"{study.name} {value:g}"] = read_metrics(
+            ctx.run.path / "children" / label / "metrics.csv")
     plots = ctx.run.plots
+    slug = study.field
+    logx = study.setting != "epochs"
+    scale = " (log scale)" if logx else ""
     for metric in ("loss", "accuracy"):
-        compare_curves(curves, metric, plots / f"batch_sizes_{metric}.png",
+        compare_curves(curves, metric, plots / f"{slug}_{metric}.png",
                        splits=("train", "test"), xlabel="step",
-                       title=f"{cfg.model}: {metric} by batch size (same epochs)")
-    xy_plot({"test loss": finals["test loss"]}, plots / "final_loss_vs_batch_size.png",
-            xlabel="batch size (log scale)", ylabel="final test loss", logx=True,
-            title=f"{cfg.model} after {cfg.epochs} epochs")
+                       title=f"{cfg.model}: {metric} by {study.name} ({study.note})")
+    what = "after each run's epochs" if study.setting == "epochs" else \
+        f"after {cfg.epochs} epochs"
+    setting_slug = study.name.replace(" ", "_")
+    xy_plot({"test loss": finals["test loss"]}, plots / f"final_loss_vs_{setting_slug}.png",
+            xlabel=f"{study.name}{scale}", ylabel="final test loss", logx=logx,
+            title=f"{cfg.model}: final test loss by {study.name}, {what}")
     xy_plot({"test accuracy": finals["test accuracy"]},
-            plots / "final_accuracy_vs_batch_size.png", xlabel="batch size (log scale)",
-            ylabel="final test pixel accuracy", logx=True,
-            title=f"{cfg.model} after {cfg.epochs} epochs")
-    keys = ("train/loss", "test/loss", "test/accuracy", "test/psnr", "test/ssim")
+            plots / f"final_accuracy_vs_{setting_slug}.png", xlabel=f"{study.name}{scale}",
+            ylabel="final test pixel accuracy", logx=logx,
+            title=f"{cfg.model}: final test pixel accuracy by {study.name}, {what}")
     head = "".join(f"<th>{esc(k)}</th>" for k in keys)
     body = "".join(f"<tr><td>{esc(label)}</td>"
                    + "".join(f"<td>{esc(fmt(m[k]))}</td>" for k in keys) + "</tr>"
                    for label, m in rows.items())
-    ctx.report_sections["Batch sizes"] = (
-        f"<p>Each child trains {cfg.epochs} epochs; smaller batches take more steps. The "
-        "children's own reports (children/batchN/report.html) hold their result grids."
-        f"</p><table><tr><th>run</th>{head}</tr>{body}</table>")
-    ctx.summary_extra["batch_sizes"] = {label: {k: m[k] for k in keys}
-                                        for label, m in rows.items()}
+    ctx.report_sections[study.name.capitalize() + "s"] = (
+        f"<p>One child run per {study.name} ({study.note}). The children's own reports "
+        f"(children/{study.prefix}N/report.html) hold their result grids.</p>"
+        f"<table><tr><th>run</th>{head}</tr>{body}</table>")
+    ctx.summary_extra[study.field] = {label: {k: m[k] for k in keys}
+                                      for label, m in rows.items()}
     ctx.standard_plots = False
     return out
 
@@ -459,6 +496,14 @@ EXPERIMENTS = [
                 "ColourUNet trained with batch sizes 25, 100 and 400 for 25 epochs each",
                 {"model": "unet", "batch_sizes": [25, 100, 400]},
                 {"batch_sizes": [50, 100], "activation_images": 0, "large_size": 0}),
+    _experiment("colour-regression-epochs", "q1c (number of epochs)",
+                "RegressionCNN retrained for 5, 25 and 50 epochs: loss and outputs compared",
+                {"model": "regression", "epoch_counts": [5, 25, 50]},
+                {"epoch_counts": [1, 2], "activation_images": 0, "large_size": 0}),
+    _experiment("colour-unet-learning-rates", "q6a (a hyperparameter: the learning rate)",
+                "ColourUNet trained with Adam at learning rates 1e-4, 1e-3 and 1e-2, 25 epochs",
+                {"model": "unet", "learning_rates": [1e-4, 1e-3, 1e-2]},
+                {"learning_rates": [1e-3, 1e-2], "activation_images": 0, "large_size": 0}),
     _experiment("superres-cnn", "q4 (super-resolution)",
                 f"ColourCNN from the 4× downsampled RGB image, bilinear baseline; {COMMON}",
                 {"task": "superres", "model": "cnn"}),

@@ -161,6 +161,34 @@ def first_and_deeper_layers(model: VAE) -> list[tuple[str, torch.Tensor, bool]]:
             ("decoder_out", d.out.weight, False)]
 
 
+@torch.no_grad()
+def class_samples(model: VAE, x: torch.Tensor, y: np.ndarray, means: np.ndarray,
+                  classes: tuple[str, ...], ctx: RunContext, path: Path, *, per_row: int = 5,
+                  title: str = "") -> Path | None:
+    """Originals of each class beside samples from that class's region of the latent space.
+
+    The VAE is not class-conditional, so a class is sampled through its codes: the
+    encoder means μ(x) of the class's test images, fitted by a Gaussian
+    N(m_c, diag(s_c²)); each sample decodes z ~ N(m_c, diag(s_c²)). (Waterloo A5 §5.1:
+    "compare sampled images of a particular class with their original images".)
+    """
+    gen = torch.Generator().manual_seed(ctx.settings.seed + 2)
+    rows, found = [], [c for c in range(len(classes)) if (y == c).sum() >= per_row][:10]
+    for c in found:
+        codes = torch.from_numpy(means[y == c]).float()
+        m, s = codes.mean(0), codes.std(0)
+        z = m + s * torch.randn(per_row, codes.shape[1], generator=gen)
+        samples = model.mean_image(model.decode(z.to(ctx.device))).cpu()
+        originals = x[torch.from_numpy(np.flatnonzero(y == c)[:per_row])]
+        rows.append((str(classes[c]), torch.cat([originals.float().cpu(), samples])))
+    if not rows:  # too few test images per class (a tiny subset)
+        return None
+    captions = ["original"] * per_row + ["sample"] * per_row
+    return save_rows(rows, path, captions=captions,
+                     title=f"{title}: test images of each class | samples z ~ N(m_c, s_c²) "
+                           "fitted to that class's codes")
+
+
 def figures(model: VAE, cfg: VAEConfig, ctx: RunContext, data: ImageDataset,
             test_x: torch.Tensor, test_y: np.ndarray) -> None:
     plots, seed = ctx.run.plots, ctx.settings.seed
@@ -183,6 +211,8 @@ def figures(model: VAE, cfg: VAEConfig, ctx: RunContext, data: ImageDataset,
                       title="decoded z on a 15×15 grid of N(0,1) quantiles")
     n = min(len(test_x), 5000)
     means = encode_means(model, test_x[:n]).numpy()
+    class_samples(model, test_x[:n], test_y[:n], means, data.classes, ctx,
+                  plots / "class_samples.png", title=f"{cfg.arch} VAE")
     latent_scatter(means, test_y[:n], data.classes, plots / "latent_means.png",
                    title=f"{cfg.arch} VAE: μ of {n} test images (z = {cfg.latent})")
     for name, weight, pixel_units in first_and_deeper_layers(model):
@@ -300,6 +330,49 @@ def run_compare(cfg: VAECompareConfig, ctx: RunContext) -> dict[str, float]:
     return results
 
 
+# --- the long run at several learning rates (Waterloo A5 §5.1, goal 1) -------------------
+
+@dataclass
+class VAELearningRatesConfig:
+    arch: str = option("mlp", "encoder/decoder of every child", choices=ARCHITECTURES)
+    learning_rates: list[float] = option([3e-4, 1e-3, 3e-3], "Adam learning rates, one child "
+                                         "run each", check=lambda v: v > 0,
+                                         check_msg="must be > 0")
+    epochs: int = positive("passes over the training images per child (the handout: ≥ 200)",
+                           200)
+    dataset: str = option("mnist", "training images", choices=DATASETS)
+    evaluations: int = positive("evaluations on the test images per child", 20)
+    eval_images: int = non_negative("test images per evaluation (0: all)", 2000)
+    nll_images: int = non_negative("test images for the final NLL (0: all)", 0)
+    nll_samples: int = non_negative("importance samples k for the final NLL", 500)
+
+
+def run_learning_rates(cfg: VAELearningRatesConfig, ctx: RunContext) -> dict[str, float]:
+    """Train one child per learning rate for ``epochs`` epochs; overlay their curves."""
+    base = VARIANTS[cfg.arch].default_config()
+    base = VAEConfig(**{**asdict(base), "dataset": cfg.dataset})
+    n_train = len(load_data(base, ctx).train)
+    steps = cfg.epochs * math.ceil(n_train / base.batch_size)
+    curves, results, table = {}, {}, {}
+    for lr in cfg.learning_rates:
+        label = f"lr{lr:g}"
+        child_cfg = VAEConfig(**{**asdict(base), "lr": lr, "steps": steps,
+                                 "eval_every": max(1, steps // cfg.evaluations),
+                                 "eval_images": cfg.eval_images, "final_images": 0,
+                                 "nll_images": cfg.nll_images, "nll_samples": cfg.nll_samples})
+        summary = child(ctx, label, VARIANTS[cfg.arch], child_cfg)
+        curves[f"lr {lr:g}"] = read_metrics(ctx.run.path / "children" / label / "metrics.csv")
+        results.update({f"{label}/{k}": v for k, v in summary["metrics"].items()})
+        table[label] = summary["metrics"]
+    for metric, what in (("recon", "reconstruction error −log p(x|z) (nats)"),
+                         ("loss", "−ELBO (nats)")):
+        compare_curves(curves, metric, ctx.run.plots / f"lr_{metric}.png",
+                       title=f"{cfg.arch} VAE, {cfg.epochs} epochs: {what} by learning rate")
+    ctx.summary_extra.update(epochs=cfg.epochs, steps_per_child=steps, learning_rates=table)
+    ctx.standard_plots = False
+    return results
+
+
 HANDOUT = "Waterloo A5 §4–5 (VAE)"
 SMOKE = {"steps": 20, "eval_every": 10, "eval_images": 200, "final_images": 500,
          "nll_samples": 10, "nll_images": 20}
@@ -329,4 +402,10 @@ EXPERIMENTS = [*VARIANTS.values(), Experiment(
     description="trains vae-mlp, vae-conv and vae-resnet as child runs (or reads finished "
                 "runs, from_runs=...) and overlays their train/test reconstruction error",
     config_cls=VAECompareConfig, run=run_compare, datasets=("mnist",),
-    smoke={**{k: v for k, v in SMOKE.items()}})]
+    smoke={**{k: v for k, v in SMOKE.items()}}), Experiment(
+    name="vae-mlp-learning-rates", handout="Waterloo A5 §5.1 (goal 1: ≥ 200 epochs, the "
+    "learning rate)", description="vae-mlp trained for 200 epochs at Adam learning rates "
+    "3e-4, 1e-3 and 3e-3 (child runs); train/test reconstruction error overlaid",
+    config_cls=VAELearningRatesConfig, run=run_learning_rates, datasets=("mnist",),
+    smoke={"epochs": 1, "learning_rates": [1e-3, 3e-3], "evaluations": 2, "eval_images": 200,
+           "nll_images": 20, "nll_samples": 10})]

@@ -1,0 +1,202 @@
+"""The book builder on small sources and real run records of tiny runs."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from practica import cli
+from practica.book import build_book, coverage_rows
+from practica.book.reference import export_results
+from practica.data import cifar10
+from practica.errors import PracticaError
+
+from .conftest import tiny_run
+
+QUESTIONS = """
+[handout]
+title = "Tiny handout"
+order = 1
+heading = "Question {id}"
+
+[[question]]
+id = "1.1 a)"
+summary = "Derive the linear layer's gradients."
+
+[[question]]
+id = "1.2"
+summary = "Train the MLP; report its accuracy."
+
+[[question]]
+id = "P1"
+summary = "A practice exercise."
+kind = "optional"
+"""
+
+
+def write_sources(root: Path, answer: str, questions: str = QUESTIONS) -> Path:
+    (root / "questions").mkdir(parents=True, exist_ok=True)
+    (root / "answers").mkdir(parents=True, exist_ok=True)
+    (root / "questions" / "tiny.toml").write_text(questions)
+    (root / "answers" / "tiny.md").write_text(answer)
+    return root
+
+
+FULL = """
+{{ question("1.1 a)") }}
+The gradient is $\\frac{\\partial L}{\\partial W} = G^\\top X$, with shapes
+
+$$\\frac{\\partial L}{\\partial X} = G W$$
+
+{{ code("practica/numpy_nn/layers.py", "Linear.backward") }}
+
+{{ question("1.2") }}
+Accuracy {{ value("mlp-torch", "test/accuracy") }}.
+
+{{ figure("mlp-torch", "plots/accuracy.png", "Accuracy, train and test") }}
+
+{{ command("practica run mlp-torch") }}
+"""
+
+
+def page(out: Path) -> str:
+    return (out / "tiny.html").read_text()
+
+
+def test_a_page_quotes_the_reference_run_with_its_provenance(reference_runs, tmp_path):
+    sources = write_sources(tmp_path / "src", FULL)
+    out = tmp_path / "out"
+    results = build_book(out, reference_runs, sources=sources)
+    html = page(out)
+    summary = json.loads(next(reference_runs.glob("mlp-torch/*/summary.json")).read_text())
+    quoted = f"{summary['metrics']['test/accuracy']:.4f}"
+    assert f"<span class='value'>{quoted}</span>" in html
+    assert "(handout ≥ 0.48)" in html  # the experiment's target beside the value
+    run_id = next(reference_runs.glob("mlp-torch/*")).name
+    assert f"runs/reference/mlp-torch/{run_id}/report.html" in html
+    assert (out / "runs" / "reference" / "mlp-torch" / run_id / "report.html").is_file()
+    img = re.search(r"<img src='([^']+)'", html).group(1)
+    assert (out / img).read_bytes()[:4] == b"\x89PNG"
+    assert "<math" in html and "$" not in re.sub(r"<[^>]+>", "", html)
+    assert "def backward" in html and "np.matmul" in html
+    (row,) = coverage_rows(results)
+    assert (row["graded"], row["answered"], row["missing"]) == (2, 2, [])
+    assert (row["optional"], row["optional_answered"]) == (1, 0)
+
+
+def test_code_excerpts_are_escaped_once(reference_runs, tmp_path):
+    sources = write_sources(tmp_path / "src", FULL)
+    build_book(tmp_path / "out", reference_runs, sources=sources)
+    code = page(tmp_path / "out").split("<pre><code>")[1].split("</code></pre>")[0]
+    assert "-&gt; np.ndarray" in code and "&amp;gt;" not in code  # escaped, not twice
+
+
+def test_a_missing_run_is_a_visible_box_never_a_number(tmp_path):
+    sources = write_sources(tmp_path / "src", FULL)
+    results = build_book(tmp_path / "out", tmp_path / "no-reference", sources=sources)
+    html = page(tmp_path / "out")
+    assert "not yet run — <code>practica run mlp-torch</code>" in html
+    assert "class='value'" not in html
+    assert coverage_rows(results)[0]["not_run"] == ["mlp-torch"]
+
+
+def test_yours_beside_the_reference_flags_a_smoke_run(reference_runs, smoke_runs, tmp_path):
+    sources = write_sources(tmp_path / "src", FULL)
+    results = build_book(tmp_path / "out", reference_runs, smoke_runs, sources=sources)
+    html = page(tmp_path / "out")
+    assert html.count("class='prov reference'") >= 2 and "class='prov yours'" in html
+    assert "value flagged" in html and "smoke budget, not comparable" in html
+    assert coverage_rows(results)[0]["flagged"]
+    assert len(re.findall(r"<figure><img", html)) == 2  # reference and yours side by side
+
+
+def test_a_run_that_differs_by_more_than_the_tolerance_is_flagged(reference_runs, tmp_path):
+    sources = write_sources(tmp_path / "src", FULL)
+    yours = tmp_path / "yours"
+    shutil.copytree(reference_runs, yours)
+    summary_path = next(yours.glob("mlp-torch/*/summary.json"))
+    summary = json.loads(summary_path.read_text())
+    ref = summary["metrics"]["test/accuracy"]
+    summary["metrics"]["test/accuracy"] = ref + 0.005  # within 3 %: not flagged
+    summary_path.write_text(json.dumps(summary))
+    build_book(tmp_path / "a", reference_runs, yours, sources=sources)
+    assert "class='value flagged'" not in page(tmp_path / "a")
+    summary["metrics"]["test/accuracy"] = ref + 0.2
+    summary_path.write_text(json.dumps(summary))
+    build_book(tmp_path / "b", reference_runs, yours, sources=sources)
+    assert "differs from the reference by +0.2" in page(tmp_path / "b")
+
+
+@pytest.mark.parametrize("answer, message", [
+    ('{{ question("1.2") }} {{ value("mlp-torch", "test/no_such_metric") }}',
+     "has no metric 'test/no_such_metric'"),
+    ('{{ question("1.2") }} {{ figure("mlp-torch", "plots/nope.png", "x") }}',
+     "has no file 'plots/nope.png'"),
+    ('{{ question("1.2") }} {{ value("no-such-experiment", "test/accuracy") }}',
+     "names experiment 'no-such-experiment'"),
+    ('{{ question("9.9") }}', "no question '9.9'"),
+    ('{{ question("1.2") }} {{ question("1.2") }}', "answered twice"),
+    ('{{ question("1.2") }} $\\frac{1}{$', "cannot typeset"),
+    ('{{ question("1.2") }} {{ code("practica/numpy_nn/layers.py", "Nope.backward") }}',
+     "no 'Nope.backward'"),
+    ('{{ question("1.2") ', "tiny.md line 1"),
+])
+def test_broken_sources_fail_the_build_with_one_line(reference_runs, tmp_path, answer, message):
+    sources = write_sources(tmp_path / "src", answer)
+    with pytest.raises(PracticaError, match=re.escape(message)) as info:
+        build_book(tmp_path / "out", reference_runs, sources=sources)
+    assert "\n" not in str(info.value)
+
+
+def test_a_missing_answer_shows_in_the_coverage(reference_runs, tmp_path, capsys):
+    sources = write_sources(tmp_path / "src", '{{ question("1.2", status="partial") }} text')
+    (row,) = coverage_rows(build_book(tmp_path / "out", reference_runs, sources=sources))
+    assert row["missing"] == ["1.1 a)"] and row["partial_ids"] == ["1.2"]
+    assert "Question 1.1 a)</a> (missing)" in page(tmp_path / "out")
+
+
+def test_export_keeps_records_and_figures_and_no_machine_paths(reference_runs, tmp_path):
+    out = tmp_path / "results"
+    exported = export_results(reference_runs, out)
+    assert [r.experiment for r in exported] == ["mlp-torch"]
+    files = {p.relative_to(out).as_posix().split("/", 2)[-1] for p in out.rglob("*")
+             if p.is_file()}
+    assert {"summary.json", "config.json", "metrics.csv", "report.html",
+            "plots/accuracy.png"} <= files
+    assert not any(name.endswith((".pt", ".npz")) for name in files)  # no checkpoints
+    for path in out.rglob("*"):
+        if path.suffix in (".json", ".csv", ".html", ".txt"):
+            text = path.read_text()
+            assert str(tmp_path) not in text and str(Path.home()) + "/" not in text, path
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["runs"][0]["experiment"] == "mlp-torch"
+    assert manifest["runs"][0]["budget"] == "custom" and manifest["bytes"] > 0
+
+
+def test_export_skips_smoke_runs_unless_asked(smoke_runs, tmp_path):
+    with pytest.raises(PracticaError, match="no completed runs"):
+        export_results(tmp_path / "empty", tmp_path / "r0")
+    assert export_results(smoke_runs, tmp_path / "r1") == []
+    assert len(export_results(smoke_runs, tmp_path / "r2", include_smoke=True)) == 1
+
+
+def test_practica_book_cli_prints_the_coverage(reference_runs, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(cifar10, "SIZES", (100, 30))
+    code = cli.main(["book", "--reference", str(reference_runs), "--out", str(tmp_path / "o"),
+                     "--coverage"])
+    assert code == 0
+    out = capsys.readouterr()
+    assert "total" in out.out and "book:" in out.err
+    assert (tmp_path / "o" / "index.html").is_file()
+    assert cli.main(["book", "--handout", "nope", "--out", str(tmp_path / "o")]) == 2
+
+
+def test_tiny_run_fixture_is_real(reference_runs):
+    """The fixture is a real run of the CLI (so the names the tests use are real)."""
+    (path,) = reference_runs.glob("mlp-torch/*")
+    assert json.loads((path / "summary.json").read_text())["status"] == "completed"
+    assert tiny_run.__doc__
