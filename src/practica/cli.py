@@ -48,6 +48,20 @@ def _announce(message: str) -> None:
     _say(message)
 
 
+def _count(low: int, high: int | None = None):
+    """An argparse type: an integer in [low, high]."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
+        return value
+    return parse
+
+
 def _add_run_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("run settings (shared by every experiment)")
     g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -131,11 +145,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("generate", help="continue a prompt with a trained textgen-lstm run")
     p.add_argument("run_dir", help="a textgen-lstm run directory (or its model.pt)")
     p.add_argument("--prompt", default="\n", help="text to continue (default: a newline)")
-    p.add_argument("--length", type=int, default=200, help="characters to generate")
+    p.add_argument("--length", type=_count(1), default=200, help="characters to generate")
     p.add_argument("--temperature", type=float, default=1.0,
                    help="T in softmax(logits / T); 0 is greedy (default 1)")
-    p.add_argument("--top-k", type=int, default=0, help="sample from the k likeliest only")
-    p.add_argument("--beam", type=int, default=0, help="beam search with this width instead")
+    p.add_argument("--top-k", type=_count(0), default=0,
+                   help="sample from the k likeliest only (0: all)")
+    p.add_argument("--beam", type=_count(0), default=0,
+                   help="beam search with this width instead (0: sample)")
     p.add_argument("--seed", type=int, default=0, help="random seed")
 
     p = sub.add_parser("explain-weights", help="the min-char-rnn weights behind a behaviour")
@@ -145,7 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "it (\\n newline, \\s space; default both)")
     p.add_argument("--corpus", help="text for the contexts (default: shakespeare_train.txt)")
     p.add_argument("--data-dir", help="folder with the data sets")
-    p.add_argument("--top", type=int, default=5, help="hidden units to name and ablate")
+    p.add_argument("--top", type=_count(1, 1000), default=5,
+                   help="hidden units to name and ablate (at most the hidden size)")
 
     p = sub.add_parser("shapes", help="per-layer output size, receptive field, parameters "
                        "and MACs of a TOML layer spec or a model")
@@ -441,6 +458,22 @@ COMMANDS = {"list": cmd_list, "show": cmd_show, "run": cmd_run, "resume": cmd_re
             "shapes": cmd_shapes, "book": cmd_book, "results": cmd_results}
 
 
+def os_error_message(exc: OSError) -> str:
+    """One line for an operating-system error: the file, what happened, what to do."""
+    import errno
+
+    where = f"{exc.filename}: " if exc.filename else ""
+    what = exc.strerror or str(exc)
+    hints = {errno.ENOSPC: "free some disk space and resume the run",
+             errno.EDQUOT: "free some disk space and resume the run",
+             errno.EROFS: "choose a writable folder (--runs-dir, PRACTICA_CACHE)",
+             errno.EACCES: "choose a folder you can write to (--runs-dir, PRACTICA_CACHE)",
+             errno.ENOTDIR: "a file stands where a folder is needed; choose another path",
+             errno.EISDIR: "a folder stands where a file is needed; give a file"}
+    hint = hints.get(exc.errno or -1, "set PRACTICA_DEBUG=1 for the traceback")
+    return f"{where}{what}; {hint}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -451,6 +484,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except PracticaError as exc:
         _say(f"practica: error: {exc}")
+        return 2
+    except OSError as exc:  # disk full, read-only or missing folders, a file for a folder
+        if os.environ.get("PRACTICA_DEBUG"):
+            raise
+        _say(f"practica: error: {os_error_message(exc)}")
         return 2
     except KeyboardInterrupt:
         where = _current_run[0] if _current_run else "RUN_DIR"

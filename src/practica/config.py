@@ -14,6 +14,7 @@ saying which key, what was given and what is allowed.
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
 import types
 import typing
@@ -107,6 +108,9 @@ def _coerce(key: str, value: Any, tp: Any) -> Any:
         else:
             raise ConfigError(f"{key}: expected a list, got {value!r}")
         coerced = [_coerce(key, v, item_tp) for v in items]
+        if isinstance(value, str) and not coerced and value.strip() not in ("[]", "()"):
+            raise ConfigError(f"{key}: empty value; give a list (e.g. {key}=100,100) or [] "
+                              "for an empty one")
         return coerced if origin is list else tuple(coerced)
     if tp is bool:
         if isinstance(value, bool):
@@ -129,9 +133,12 @@ def _coerce(key: str, value: Any, tp: Any) -> Any:
         if isinstance(value, bool):
             raise ConfigError(f"{key}: expected a number, got {value!r}")
         try:
-            return float(value)
+            number = float(value)
         except (TypeError, ValueError):
             raise ConfigError(f"{key}: expected a number, got {value!r}") from None
+        if not math.isfinite(number):
+            raise ConfigError(f"{key}: expected a finite number, got {value!r}")
+        return number
     if tp is str:
         if isinstance(value, (dict, list)):
             raise ConfigError(f"{key}: expected a string, got {value!r}")
@@ -181,8 +188,14 @@ def load_toml(path: str | Path) -> dict[str, Any]:
             data = tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {path} is a folder; give a TOML file") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text; give a TOML file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
     flat: dict[str, Any] = {}
     for key, value in data.items():
         if isinstance(value, dict):

@@ -100,6 +100,7 @@ def test_a_missing_run_is_a_visible_box_never_a_number(tmp_path):
     results = build_book(tmp_path / "out", tmp_path / "no-reference", sources=sources)
     html = page(tmp_path / "out")
     assert "not yet run — <code>practica run mlp-torch</code>" in html
+    assert "<div class='not-run box'>" in html and "&lt;div" not in html  # the figure's box
     assert "class='value'" not in html
     assert coverage_rows(results)[0]["not_run"] == ["mlp-torch"]
 

@@ -130,3 +130,112 @@ def test_resume_writes_no_fixed_temporary_names(interrupted_run, tmp_path, capsy
     assert (interrupted_run / "checkpoints" / ".last.pt.tmp").read_text() == "planted"
     leftovers = [p for p in interrupted_run.rglob("*.tmp") if p.name != ".last.pt.tmp"]
     assert leftovers == []
+
+
+# --- decompression bombs and lying headers ------------------------------------------------
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A PNG whose header announces width × height pixels (its data is a stub)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(b"IEND", b""))
+
+
+def test_a_decompression_bomb_image_is_skipped_with_a_warning(tmp_path):
+    from transfer.fixtures import write_zip
+
+    from practica.data import hymenoptera
+
+    extra = {"hymenoptera_data/train/ants/bomb.png": png_claiming(20000, 20000),
+             "hymenoptera_data/../escape.jpg": b"x"}
+    zipped = write_zip(tmp_path / "data" / "hymenoptera_data.zip", extra=extra)
+    with pytest.warns(UserWarning) as caught:
+        data = hymenoptera.read(str(zipped))
+    messages = " ".join(str(w.message) for w in caught)
+    assert "bomb.png" in messages and "escape.jpg" in messages
+    assert any("bomb.png" in name for name in data.skipped)
+    assert all(img.size[0] < 20000 for split in data.splits.values() for img in split.images)
+
+
+def npy_claiming(shape: tuple[int, ...]) -> bytes:
+    import io as _io
+
+    import numpy as np
+
+    buffer = _io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": "<f8", "fortran_order": False,
+                                                  "shape": shape})
+    return buffer.getvalue() + b"\0" * 64
+
+
+def test_npz_headers_claiming_terabytes_are_refused_before_allocating(tmp_path, capsys):
+    import zipfile
+
+    from practica.data.char_rnn_snapshot import load_snapshot
+    from practica.errors import DataError, PracticaError
+    from practica.train.array_checkpoint import load_arrays
+
+    path = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("Wxh.npy", npy_claiming((2 ** 40,)))
+    with pytest.raises(DataError, match="truncated or corrupt"):
+        load_snapshot(path)
+    with pytest.raises(PracticaError, match="announces"):
+        load_arrays(path)
+    code = cli.main(["explain-weights", str(path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err and "announces" in err
+
+
+# --- unlucky users: one line, exit 2 -------------------------------------------------------
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "mlp-torch", "--set", "hidden="], "hidden: empty value"),
+    (["run", "mlp-torch", "--set", "lr=inf"], "lr: expected a finite number"),
+    (["run", "mlp-torch", "--set", "lr=nan"], "lr: expected a finite number"),
+    (["run", "mlp-torch", "--config", "{tmp}"], "is a folder"),
+    (["run", "mlp-torch", "--config", "{tmp}/latin1.toml"], "is not UTF-8 text"),
+    (["run", "mlp-torch", "--runs-dir", "{tmp}/a-file"], "Not a directory"),
+    (["generate", "{tmp}", "--beam", "-2"], "--beam: must be at least 0"),
+    (["generate", "{tmp}", "--top-k", "-3"], "--top-k: must be at least 0"),
+    (["explain-weights", "x.npz", "--top", "100000"], "--top: must be between 1 and 1000"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, args, message):
+    (tmp_path / "latin1.toml").write_bytes(b"lr = 0.1 # \xe9t\xe9\n")
+    (tmp_path / "a-file").write_text("not a folder")
+    try:
+        code = cli.main([a.replace("{tmp}", str(tmp_path)) for a in args])
+    except SystemExit as exc:  # argparse's own refusal of a flag's value
+        code = exc.code
+    err = assert_one_line_exit_2(code, capsys)
+    assert message in err
+
+
+def test_disk_full_during_training_is_one_line_and_leaves_no_temporary(tmp_path, capsys,
+                                                                      monkeypatch):
+    import errno
+
+    from practica.data import cifar10
+    from practica.records import atomic
+
+    from .formats import write_cifar_folder
+
+    monkeypatch.setattr(cifar10, "SIZES", (100, 30))
+    data = write_cifar_folder(tmp_path / "data").parent
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(atomic.os, "fsync", full)  # the first checkpoint write fails
+    code = cli.main(["run", "mlp-torch", "--data-dir", str(data), "--no-progress", *TINY,
+                     "--runs-dir", str(tmp_path / "runs")])
+    err = assert_one_line_exit_2(code, capsys)
+    assert "No space left on device; free some disk space" in err
+    assert not [p for p in (tmp_path / "runs").rglob("*") if ".tmp" in p.name]

@@ -191,7 +191,9 @@ class Directives:
         if exp.target is not None and exp.target.metric == metric:
             t = exp.target
             sign = "≥" if t.higher_is_better else "≤"
-            whose = "handout" if "handout" in t.source.lower() else "goal"
+            # the project's own goals (an issue's, a tutorial's) are not the handout's
+            whose = "goal" if any(w in t.source for w in ("issue", "tutorial", "CS231n")) \
+                else "handout"
             parts.append(f"<span class='handout' title='{esc(t.source)}'>({whose} {sign} "
                          f"{t.value:g})</span>")
         return self.state.keep(" · ".join(parts))
@@ -225,8 +227,8 @@ class Directives:
                where: Mapping[str, Any] | None = None) -> Markup:
         runs = self._runs(experiment, where)
         if not runs:
-            return self.state.keep("<div class='not-run box'>" + self._not_run(experiment, file)
-                                   + f"<br>{esc(caption)}</div>", block=True)
+            return self.state.keep("<div class='not-run box'>" + str(self._not_run(
+                experiment, file)) + f"<br>{esc(caption)}</div>", block=True)
         cells = []
         for run in runs:
             src = run.file(file)
@@ -252,8 +254,8 @@ class Directives:
              where: Mapping[str, Any] | None = None) -> Markup:
         runs = self._runs(experiment, where)
         if not runs:
-            return self.state.keep("<div class='not-run box'>" + self._not_run(experiment, file)
-                                   + "</div>", block=True)
+            return self.state.keep("<div class='not-run box'>" + str(self._not_run(
+                experiment, file)) + "</div>", block=True)
         blocks = []
         for run in runs:
             path = run.file(file)

@@ -16,7 +16,6 @@ pickle asks for, so this loader never does that:
 
 from __future__ import annotations
 
-import io
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
-from .store import NUMPY_GLOBALS, restricted_loads
+from .store import NUMPY_GLOBALS, read_npy_header, read_plain_npy, restricted_loads
 
 REQUIRED = ("Wxh", "Whh", "Why", "bh", "by")
 PLAIN = (dict, list, tuple, str, bytes, int, float, bool, type(None))
@@ -81,23 +80,10 @@ def _check_plain(value: Any, where: str) -> None:
 
 def read_npy_member(raw: bytes, where: str) -> np.ndarray:
     """One ``.npy`` member: plain arrays without pickle, object arrays restricted."""
-    fh = io.BytesIO(raw)
-    try:
-        version = np.lib.format.read_magic(fh)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
-        elif version in ((2, 0), (3, 0)):
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
-        else:
-            raise ValueError(f"unsupported .npy version {version}")
-    except ValueError as exc:
-        raise DataError(f"{where} is not a valid .npy array ({exc})") from None
+    shape, _, dtype, offset = read_npy_header(raw, where)
     if not dtype.hasobject:
-        try:
-            return np.lib.format.read_array(io.BytesIO(raw), allow_pickle=False)
-        except ValueError as exc:
-            raise DataError(f"{where} is not a valid .npy array ({exc})") from None
-    value = restricted_loads(raw[fh.tell():], allowed=NUMPY_GLOBALS, encoding="latin1",
+        return read_plain_npy(raw, where)
+    value = restricted_loads(raw[offset:], allowed=NUMPY_GLOBALS, encoding="latin1",
                              what=where)
     if not isinstance(value, np.ndarray) or value.shape != tuple(shape):
         raise DataError(f"{where}: the pickle is not the object array of shape {shape} "

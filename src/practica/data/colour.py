@@ -14,7 +14,6 @@ is its nearest centre in RGB: ``c(x) = argmin_k ||x - m_k||²``.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import numpy as np
 
 from ..errors import DataError
 from .base import DatasetInfo, VerifyReport
-from .store import data_roots, restricted_loads
+from .store import data_roots, read_npy_header, read_plain_npy, restricted_loads
 
 HORSE = 7
 FOLDER = "colourization"
@@ -99,23 +98,10 @@ def read_palette_bytes(raw: bytes, what: str = "palette") -> tuple[np.ndarray, f
     (a pickle after the ``.npy`` header, read with the allow-list unpickler) and a plain
     numeric (K, 3) array (read with ``allow_pickle=False``).
     """
-    from numpy.lib import format as npy
-
-    fh = io.BytesIO(raw)
-    try:
-        version = npy.read_magic(fh)
-        if version == (1, 0):
-            shape, _, dtype = npy.read_array_header_1_0(fh)
-        elif version == (2, 0):
-            shape, _, dtype = npy.read_array_header_2_0(fh)
-        else:
-            raise ValueError(f"unsupported .npy version {version}")
-    except ValueError as exc:
-        raise DataError(f"{what} is not a valid .npy file ({exc})") from None
+    shape, _, dtype, offset = read_npy_header(raw, what)
     if dtype != np.dtype(object):
-        centres = np.load(io.BytesIO(raw), allow_pickle=False)
-        return _check_centres(centres, what), None
-    obj = restricted_loads(fh.read(), what=what)
+        return _check_centres(read_plain_npy(raw, what), what), None
+    obj = restricted_loads(raw[offset:], what=what)
     if not isinstance(obj, np.ndarray) or obj.shape != (2,) or shape != (2,):
         raise DataError(f"{what}: expected an object array [centres, distortion], got "
                         f"{getattr(obj, 'shape', type(obj).__name__)}")

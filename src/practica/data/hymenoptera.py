@@ -78,7 +78,11 @@ def _members(source: Path) -> dict[str, bytes | Path]:
         with zipfile.ZipFile(source) as zf:
             for info in zf.infolist():
                 parts = info.filename.replace("\\", "/").split("/")
-                if info.is_dir() or ".." in parts or info.filename.startswith("/"):
+                if info.is_dir():
+                    continue
+                if ".." in parts or info.filename.startswith("/"):
+                    warnings.warn(f"hymenoptera: skipping {info.filename!r}: a path outside "
+                                  "the archive's folder (corrupt or hostile zip)", stacklevel=2)
                     continue
                 if parts[0] == FOLDER:  # the real zip wraps everything in hymenoptera_data/
                     parts = parts[1:]
@@ -94,7 +98,7 @@ def _decode(data: bytes | Path, name: str):
     try:
         with Image.open(io.BytesIO(data) if isinstance(data, bytes) else data) as img:
             return img.convert("RGB")
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as exc:
         warnings.warn(f"hymenoptera: skipping {name}: cannot decode it as an image ({exc})",
                       stacklevel=3)
         return None

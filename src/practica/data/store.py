@@ -271,6 +271,75 @@ def safe_extract(archive: str | Path, dest: str | Path) -> Path:
     return dest
 
 
+# --- .npy and .npz without trusting their headers ----------------------------------------
+
+def read_npy_header(raw: bytes, what: str) -> tuple[tuple[int, ...], bool, Any, int]:
+    """(shape, fortran order, dtype, data offset) of a ``.npy`` payload.
+
+    For a plain dtype the header's shape must fit in the bytes that follow it: a header
+    claiming (2**40,) elements is refused here, before anything is allocated.
+    """
+    import numpy as np
+
+    fh = io.BytesIO(raw)
+    try:
+        version = np.lib.format.read_magic(fh)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+        elif version in ((2, 0), (3, 0)):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+        else:
+            raise ValueError(f"unsupported .npy version {version}")
+    except ValueError as exc:
+        raise DataError(f"{what} is not a valid .npy array ({exc})") from None
+    offset = fh.tell()
+    if not dtype.hasobject:
+        count = 1
+        for n in shape:
+            count *= int(n)
+        needed, available = count * dtype.itemsize, len(raw) - offset
+        if needed > available:
+            raise DataError(f"{what}: its header announces {shape} {dtype} ({needed:,} bytes) "
+                            f"but the file holds {available:,}; it is truncated or corrupt")
+    return tuple(shape), fortran, dtype, offset
+
+
+def read_plain_npy(raw: bytes, what: str) -> Any:
+    """A ``.npy`` array of a plain dtype, its size checked before reading (no pickle)."""
+    import numpy as np
+
+    _, _, dtype, _ = read_npy_header(raw, what)
+    if dtype.hasobject:
+        raise DataError(f"{what}: holds Python objects; only plain arrays are expected")
+    try:
+        return np.lib.format.read_array(io.BytesIO(raw), allow_pickle=False)
+    except ValueError as exc:
+        raise DataError(f"{what} is not a valid .npy array ({exc})") from None
+
+
+#: Largest member read from an .npz (a checkpoint of the project's models is far smaller).
+NPZ_MEMBER_LIMIT = 4 << 30
+
+
+def read_plain_npz(path: str | Path) -> dict[str, Any]:
+    """Every member of an ``.npz`` of plain arrays; sizes checked against the file, no pickle."""
+    path = Path(path)
+    out = {}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                if info.file_size > NPZ_MEMBER_LIMIT:
+                    raise DataError(f"{path.name}:{info.filename} claims {info.file_size:,} "
+                                    "bytes; refusing to read it (corrupt or hostile file)")
+                out[info.filename.removesuffix(".npy")] = read_plain_npy(
+                    zf.read(info), f"{path.name}:{info.filename}")
+    except (zipfile.BadZipFile, EOFError, zlib.error, OSError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise DataError(f"{path} is not a readable .npz file ({describe(exc)})") from None
+    return out
+
+
 # --- restricted unpickling -------------------------------------------------------------
 
 #: Globals a pickle of plain NumPy arrays needs; nothing that can run code.

@@ -100,12 +100,12 @@ MLP_TORCH = Experiment(
 
 MLP_TORCH_BEST = Experiment(
     name="mlp-torch-best",
-    handout=HANDOUT + " (question 2.1 tuning)",
+    handout=HANDOUT + " (CVbL question 1.1: tuning)",
     description="The tuned MLP: 2048-1024-512 ELU with BatchNorm and dropout 0.1, flips, "
                 "AdamW + cosine, 6000 steps of 256, bf16",
     config_cls=MLPTorchConfig,
     run=run,
-    target=Target("test/accuracy", 0.53, "UvA practical 1 §2: tune to ≥0.53"),
+    target=Target("test/accuracy", 0.53, "CVbL 2019 Q1.1: tune to ≥0.53"),
     datasets=("cifar10",),
     defaults={"hidden": [2048, 1024, 512], "norm": "batch", "dropout": 0.1,
               "optimizer": "adamw", "lr": 1e-3, "weight_decay": 0.05, "batch_size": 256,

@@ -244,6 +244,11 @@ def explain_snapshot(snapshot: str, after: str, targets: str, *, corpus: str | N
     from ..data.text import locate_corpus, read_text
 
     snap = load_snapshot(snapshot)
+    hidden = snap.Whh.shape[0]
+    if top > hidden:
+        from ..errors import PracticaError
+
+        raise PracticaError(f"--top {top}: the snapshot has only {hidden} hidden units")
     text = read_text(locate_corpus(corpus or "minchar-shakespeare", data_dir))
     table = snap.char_to_ix
     data = np.array([table[c] for c in text if c in table], dtype=np.int64)

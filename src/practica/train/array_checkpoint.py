@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import PracticaError
+from ..data.store import read_plain_npz
+from ..errors import DataError, PracticaError, describe
 from ..records.atomic import atomic_write_bytes
 
 _META = "__scalars__.json"
@@ -66,16 +67,18 @@ def save_arrays(path: str | Path, state: dict[str, Any]) -> None:
 def load_arrays(path: str | Path) -> dict[str, Any]:
     """Read a checkpoint written by :func:`save_arrays` (no pickle allowed)."""
     try:
-        with np.load(Path(path), allow_pickle=False) as data:
-            scalars = json.loads(bytes(data[_META]).decode())
-            state: dict[str, Any] = {}
-            for key, value in scalars.items():
+        data = read_plain_npz(path)
+        scalars = json.loads(bytes(data[_META]).decode())
+        state: dict[str, Any] = {}
+        for key, value in scalars.items():
+            _insert(state, key, value)
+        for key, value in data.items():
+            if key != _META:
                 _insert(state, key, value)
-            for key in data.files:
-                if key != _META:
-                    _insert(state, key, data[key])
     except FileNotFoundError:
         raise PracticaError(f"checkpoint not found: {path}") from None
-    except (ValueError, OSError, KeyError, json.JSONDecodeError) as exc:
+    except DataError as exc:
         raise PracticaError(f"cannot read checkpoint {path}: {exc}") from None
+    except (ValueError, KeyError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PracticaError(f"cannot read checkpoint {path}: {describe(exc)}") from None
     return state
