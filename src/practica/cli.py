@@ -141,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("names", nargs="*", help="data sets (default: all)")
     p.add_argument("--data-dir", help="folder with the data sets")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--allow-modified", action="store_true", help="verify: accept files "
+                   "that read correctly but whose checksums differ from the official ones "
+                   "(e.g. a re-ordered test batch)")
 
     p = sub.add_parser("generate", help="continue a prompt with a trained textgen-lstm run")
     p.add_argument("run_dir", help="a textgen-lstm run directory (or its model.pt)")
@@ -399,10 +402,17 @@ def cmd_data(args: argparse.Namespace) -> int:
                 status = 1
                 continue
             report = info.verify(where)
-            print(f"{name}: {'valid' if report.valid else 'INVALID'} ({where})")
+            modified = report.valid and report.modified and not args.allow_modified
+            state = ("MODIFIED" if modified else "valid (modified copy accepted)"
+                     if report.valid and report.modified else
+                     "valid" if report.valid else "INVALID")
+            print(f"{name}: {state} ({where})")
             for line in report.lines:
                 print(f"    {line}")
-            status |= 0 if report.valid else 1
+            if modified:
+                print(f"    not the official files ({', '.join(report.modified)}); "
+                      "accept them with --allow-modified")
+            status |= 0 if report.valid and not modified else 1
         else:
             if where is not None:
                 print(f"{name}: already present at {where}")

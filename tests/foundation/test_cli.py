@@ -133,9 +133,14 @@ def test_data_commands(tiny_cifar, tmp_path, capsys):
     assert run_cli("data", "status", "--data-dir", str(tiny_cifar)) == 0
     out = capsys.readouterr().out
     assert "cifar10" in out and "found: " in out and "mnist" in out and "missing" in out
-    assert run_cli("data", "verify", "cifar10", "--data-dir", str(tiny_cifar)) == 0
+    # the fixture reads correctly but is not the official data: MODIFIED, exit 1 …
+    assert run_cli("data", "verify", "cifar10", "--data-dir", str(tiny_cifar)) == 1
     out = capsys.readouterr().out
-    assert "cifar10: valid" in out and "structure ok" in out
+    assert "cifar10: MODIFIED" in out and "structure ok" in out and "--allow-modified" in out
+    # … unless the user accepts it
+    assert run_cli("data", "verify", "cifar10", "--data-dir", str(tiny_cifar),
+                   "--allow-modified") == 0
+    assert "cifar10: valid (modified copy accepted)" in capsys.readouterr().out
     assert run_cli("data", "verify", "mnist", "--data-dir", str(tiny_cifar)) == 1
     assert "mnist: missing" in capsys.readouterr().out
     assert run_cli("data", "fetch", "cifar10", "--data-dir", str(tiny_cifar)) == 0

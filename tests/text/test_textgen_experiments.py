@@ -99,3 +99,29 @@ def test_minchar_rnn_with_a_snapshot_and_explain_weights(tmp_path, capsys):
     assert "after ':'" in out and "ablation" in out
     assert cli.main(["explain-weights", str(tmp_path / "none.npz"), "--corpus",
                      str(corpus)]) == 2
+
+
+def test_bad_inputs_stop_the_run_before_training(tmp_path, capsys, monkeypatch):
+    """An out-of-vocabulary prompt, a missing or a corrupt snapshot: refused before the
+    first step (no run directory is left), not after training has run to the end."""
+    from practica.train import loop
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(loop.Trainer, "fit", no_training)
+    book = tmp_path / "book.txt"
+    book.write_text(TEXT, encoding="utf-8")
+    assert run(tmp_path, None, "textgen-lstm", "--set", f"text={book}",
+               "--set", "prompts=[\"Zebra\"]") == 2
+    err = capsys.readouterr().err
+    assert "never uses: 'Zbr'" in err and "Traceback" not in err
+    corrupt = tmp_path / "corrupt.npz"
+    corrupt.write_bytes(b"PK\x03\x04 not really a zip")
+    for snapshot, message in ((tmp_path / "missing.npz", "not found"),
+                              (corrupt, "not a readable")):
+        assert run(tmp_path, None, "minchar-rnn", "--set", f"text={book}",
+                   "--set", f"snapshot={snapshot}") == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").rglob("config.json"))

@@ -41,6 +41,9 @@ class VerifyReport:
     location: Path | None
     valid: bool
     lines: list[str] = field(default_factory=list)
+    #: files whose checksum differs from the official one (readable, but not the official
+    #: data: ``practica data verify`` fails on them unless --allow-modified)
+    modified: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

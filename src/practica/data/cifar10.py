@@ -177,6 +177,8 @@ def verify(source: Path) -> VerifyReport:
         ok = file_digest(source, "md5") == DOWNLOAD.md5
         report.lines.append(f"{source.name}: md5 {'matches' if ok else 'DIFFERS from'} "
                             "the official archive")
+        if not ok:
+            report.modified.append(source.name)
     try:
         folder = folder_of(source)
         train, test = _read_folder(folder)
@@ -188,8 +190,10 @@ def verify(source: Path) -> VerifyReport:
         if not path.is_file():
             report.lines.append(f"{name}: missing")
             continue
-        same = "matches" if file_digest(path, "md5") == md5 else "differs from"
-        report.lines.append(f"{name}: md5 {same} official")
+        same = file_digest(path, "md5") == md5
+        report.lines.append(f"{name}: md5 {'matches' if same else 'DIFFERS from'} official")
+        if not same:
+            report.modified.append(name)
     counts = np.bincount(test.labels, minlength=10)
     report.lines.append(f"structure ok: {len(train)} train / {len(test)} test images, "
                         f"test images per class {counts.min()}–{counts.max()}")

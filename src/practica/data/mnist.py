@@ -191,6 +191,8 @@ def _verify(spec: IdxSet, folder: Path) -> VerifyReport:
             digest = hashlib.md5(read_bytes(_file_in(folder, stem))).hexdigest()
             state = "matches official" if digest == known else "DIFFERS from official"
             report.lines.append(f"{stem}: content md5 {state}")
+            if digest != known:
+                report.modified.append(stem)
     report.lines.append(f"structure ok: {len(train)} train / {len(test)} test images "
                         f"of {train.images.shape[2]}×{train.images.shape[3]}")
     report.valid = (len(train), len(test)) == SIZES

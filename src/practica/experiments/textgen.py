@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -32,7 +35,7 @@ from ..context import RunContext
 from ..data.char_rnn_snapshot import load_snapshot
 from ..data.store import data_roots
 from ..data.text import CORPORA, TextDataset, locate_corpus
-from ..errors import TrainingDiverged
+from ..errors import ConfigError, TrainingDiverged
 from ..models.char_lstm import CharLSTM
 from ..numpy_nn.char_rnn import Adagrad, CharRNN, Sweep, clip_grads, mean_loss
 from ..records.atomic import atomic_write_text
@@ -47,6 +50,7 @@ from .classify import flatten
 from .recurrent import chunk_trainer, cpu_threads
 
 LN2 = math.log(2.0)
+DEFAULT_SNAPSHOT = "min-char-rnn/char-rnn-snapshot.npz"
 HANDOUT_LSTM = "CVbL 2019 §3.4 (question 3.6: LSTM text generation)"
 HANDOUT_MINCHAR = "IIT-H CS6360 A2 §2 (min-char-rnn: temperature, completion, weights)"
 #: Prompts completed at the end of a run, per named corpus (others: the first of these).
@@ -95,6 +99,16 @@ class TextGenConfig:
     beam_width: int = non_negative("beam width of the beam-search completions (0: none)", 5)
     beam_length: int = positive("characters per beam-search completion", 60)
     threads: int = non_negative("CPU threads (0: torch's default)", 1)
+
+
+def check_prompts(prompts: list[str], vocab: Sequence[str]) -> None:
+    """Refuse, before training, a prompt with characters the corpus never holds."""
+    known = set(vocab)
+    for prompt in prompts:
+        unknown = sorted({c for c in prompt if c not in known})
+        if unknown:
+            raise ConfigError(f"prompt {prompt!r} has characters the corpus never uses: "
+                              f"{''.join(unknown)!r}; change the prompt or the text")
 
 
 def corpus_prompts(cfg_text: str, configured: list[str], text: str) -> list[str]:
@@ -161,6 +175,7 @@ def run_textgen(cfg: TextGenConfig, ctx: RunContext) -> dict[str, float]:
     with cpu_threads(cfg.threads):
         path = locate_corpus(cfg.text, ctx.settings.data_dir)
         data = TextDataset(path, cfg.seq_length, val_fraction=cfg.val_fraction)
+        check_prompts(corpus_prompts(cfg.text, cfg.prompts, data.text), data.vocab)
         ctx.run.write_json("vocab.json", list(data.vocab))
         torch.manual_seed(ctx.settings.seed)
         model = CharLSTM(data.vocab_size, cfg.hidden, cfg.layers, cfg.embed_dim)
@@ -237,7 +252,7 @@ class MinCharConfig:
     val_fraction: float = option(0.1, "the last this fraction of the text is validation",
                                  check=lambda v: 0 < v < 1, check_msg="must be in (0, 1)")
     val_chars: int = non_negative("validation characters per evaluation (0: all)", 20000)
-    snapshot: str = option("min-char-rnn/char-rnn-snapshot.npz", "the trained snapshot to "
+    snapshot: str = option(DEFAULT_SNAPSHOT, "the trained snapshot to "
                            "analyse (a path, or one under the data roots; empty: skip)")
     temperatures: list[float] = option([0.0, 0.5, 1.0, 1.5], "temperatures of the samples",
                                        check=lambda v: v >= 0, check_msg="must be >= 0")
@@ -301,8 +316,25 @@ def rnn_samples(model: CharRNN, chars: tuple[str, ...], temperatures: list[float
     return "\n".join(lines)
 
 
+def checked_snapshot(cfg: MinCharConfig, data_dir: str | None) -> tuple[Path | None, Any]:
+    """The snapshot to study, found and read before any training: a path the user gave
+    that is missing or unreadable stops the run now, not after 50,000 iterations; the
+    default one, when absent, is skipped with a warning."""
+    path = find_snapshot(cfg.snapshot, data_dir)
+    if path is None:
+        if cfg.snapshot and cfg.snapshot != DEFAULT_SNAPSHOT:
+            raise ConfigError(f"snapshot {cfg.snapshot} not found (looked as a path and under "
+                              "the data roots); fix the path or set snapshot= to skip it")
+        if cfg.snapshot:
+            warnings.warn(f"minchar-rnn: no {DEFAULT_SNAPSHOT} in the data roots; the "
+                          "snapshot's samples and weight analysis are skipped", stacklevel=2)
+        return None, None
+    return path, load_snapshot(path)
+
+
 def run_minchar(cfg: MinCharConfig, ctx: RunContext) -> dict[str, float]:
     seed = ctx.settings.seed
+    snap_path, snap = checked_snapshot(cfg, ctx.settings.data_dir)
     data = TextDataset(locate_corpus(cfg.text, ctx.settings.data_dir), cfg.seq_length,
                        val_fraction=cfg.val_fraction)
     model = CharRNN(data.vocab_size, cfg.hidden, seed=seed)
@@ -350,9 +382,7 @@ def run_minchar(cfg: MinCharConfig, ctx: RunContext) -> dict[str, float]:
                 rnn_samples(model, data.vocab, cfg.temperatures, cfg.prompts,
                             cfg.sample_length, seed, primer(data.text, cfg.primer_chars))}
     metrics = {"val/loss": v, "val/bits_per_char": v / LN2, "train/smooth_loss": smooth}
-    snap_path = find_snapshot(cfg.snapshot, ctx.settings.data_dir)
     if snap_path is not None:
-        snap = load_snapshot(snap_path)
         rnn = CharRNN.from_params(snap.params())
         sections["Samples of the provided snapshot"] = rnn_samples(
             rnn, snap.chars, cfg.temperatures, cfg.prompts, cfg.sample_length, seed,
