@@ -239,3 +239,48 @@ def test_disk_full_during_training_is_one_line_and_leaves_no_temporary(tmp_path,
     err = assert_one_line_exit_2(code, capsys)
     assert "No space left on device; free some disk space" in err
     assert not [p for p in (tmp_path / "runs").rglob("*") if ".tmp" in p.name]
+
+
+# --- run-directory bookkeeping ---------------------------------------------------------------
+
+def test_a_second_process_in_the_same_run_stops_at_once(interrupted_run, capsys):
+    import fcntl
+
+    lock = os.open(interrupted_run / ".lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    os.pwrite(lock, b"4242\n", 0)
+    try:
+        capsys.readouterr()
+        err = assert_one_line_exit_2(cli.main(["resume", str(interrupted_run),
+                                               "--no-progress"]), capsys)
+        assert "in use by process 4242" in err
+    finally:
+        os.close(lock)
+    assert cli.main(["resume", str(interrupted_run), "--no-progress"]) == 0  # lock released
+
+
+def test_resuming_a_run_without_a_checkpoint_logs_step_0_once(tmp_path, monkeypatch, capsys):
+    import csv
+
+    from practica.data import cifar10
+    from practica.train import loop
+
+    from .formats import write_cifar_folder
+
+    monkeypatch.setattr(cifar10, "SIZES", (100, 30))
+    data = write_cifar_folder(tmp_path / "data").parent
+    real = loop.to_device
+
+    def interrupt(batch, ctx):
+        raise KeyboardInterrupt  # the first training batch: step 0 logged, no checkpoint
+
+    monkeypatch.setattr(loop, "to_device", interrupt)
+    args = ["--data-dir", str(data), "--no-progress", *TINY, "--runs-dir", str(tmp_path / "r")]
+    assert cli.main(["run", "mlp-torch", *args]) == 130
+    (run_dir,) = (tmp_path / "r" / "mlp-torch").iterdir()
+    assert not any((run_dir / "checkpoints").iterdir())
+    monkeypatch.setattr(loop, "to_device", real)
+    assert cli.main(["resume", str(run_dir), "--no-progress"]) == 0
+    with (run_dir / "metrics.csv").open() as fh:
+        rows = [(r["step"], r["split"], r["metric"]) for r in csv.DictReader(fh)]
+    assert len(rows) == len(set(rows)), "a metric logged twice at the same step"

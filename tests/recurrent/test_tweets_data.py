@@ -64,6 +64,20 @@ def test_malformed_files_name_the_line(tmp_path, content, message) -> None:
         tweets.read_tweets(write(tmp_path, content))
 
 
+def test_an_unclosed_quote_that_swallows_tweets_is_refused(tmp_path) -> None:
+    """A quote left open merges the next lines into one record, until a later quote closes
+    it: 196 of 200 tweets would be read. The record's inner lines look like records."""
+    rows = [f"tweet number {i},{i % 2}" for i in range(200)]
+    rows[10] = '"an open quote here,1'
+    rows[14] = 'this one says "hi",0'  # the quote that closes it, four lines later
+    with pytest.raises(DataError, match=r"t\.csv:12: a quote opened on this line is closed "
+                                        r"only on line 16"):
+        tweets.read_tweets(write(tmp_path, "text,sentiment\n" + "\n".join(rows) + "\n"))
+    # a real multi-line tweet (no inner line ends like a record) is still read
+    ok = 'text,sentiment\n"two\nlines",1\nnext,0\n'
+    assert tweets.read_tweets(write(tmp_path, ok, "ok.csv")).texts == ("two\nlines", "next")
+
+
 def test_encoding_is_ascii_with_a_placeholder(tmp_path) -> None:
     codes = tweets.encode("Hé?😀\x7f")
     assert codes.dtype == torch.uint8

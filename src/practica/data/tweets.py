@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,6 +123,14 @@ def _header_layout(cells: list[str]) -> _Layout | None:
     return None
 
 
+_RECORD_END = re.compile(r"[,;\t]\s*[01]\s*$")
+
+
+def _holds_records(text: str) -> bool:
+    """True when a multi-line field has inner lines ending like a record (``…,0``)."""
+    return any(_RECORD_END.search(part) for part in text.splitlines()[:-1])
+
+
 def read_tweets(path: str | Path) -> TweetSplit:
     """Parse one tweets CSV file (see the module docstring for what is accepted)."""
     path = Path(path)
@@ -159,6 +168,10 @@ def read_tweets(path: str | Path) -> TweetSplit:
             raise DataError(f"{path}:{start}: expected {layout.ncols} fields (a tweet and its "
                             f"sentiment), found {len(cells)}{run_on}")
         tweet, value = fields
+        if line > start and _holds_records(tweet):
+            raise DataError(f"{path}:{start}: a quote opened on this line is closed only on "
+                            f"line {line}, swallowing the lines between (they look like "
+                            "tweets of their own); close or escape the quote")
         label = _label(value)
         if label is None:
             hint = (" (Sentiment140's raw files use 0/4: map 4 to 1)" if value.strip() == "4"

@@ -122,7 +122,8 @@ def start(experiment: Experiment, config: Any, settings: Settings,
     if announce and w.is_main:
         announce(f"run directory: {main_path}")
     try:
-        execute(experiment, config, run, settings, resuming=False)
+        with main.exclusive() if main is not None else contextlib.nullcontext():
+            execute(experiment, config, run, settings, resuming=False)
     except PracticaError as exc:
         if main is not None and not w.active and not isinstance(exc, TrainingDiverged) \
                 and main.untrained():
@@ -160,10 +161,11 @@ def resume(run_dir: str | Path, *, progress: bool | None = None, device: str | N
         raise PracticaError(f"{main.path} was trained by {record.get('world_size', 1)} "
                             f"process(es); resume it with as many (this is {w.size})")
     run = main if w.is_main else Run.open(rank_dir(main.path, w.rank), tensorboard=False)
-    if announce and w.is_main:
-        announce(f"resuming {main.path}")
     try:
-        execute(experiment, config, run, settings, resuming=True)
+        with main.exclusive() if w.is_main else contextlib.nullcontext():
+            if announce and w.is_main:
+                announce(f"resuming {main.path}")
+            execute(experiment, config, run, settings, resuming=True)
     finally:
         distributed.shutdown()
     return main

@@ -13,6 +13,7 @@ Layout of ``runs/NAME/<timestamp>/``::
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import json
@@ -22,7 +23,7 @@ import platform
 import stat
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -171,6 +172,30 @@ class Run:
         run.checkpoints.mkdir(exist_ok=True)
         run.plots.mkdir(exist_ok=True)
         return run
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold an exclusive lock on the run directory while a process works in it, so a
+        second ``resume`` of the same run stops at once instead of training alongside."""
+        import fcntl
+
+        from ..errors import PracticaError
+
+        path = self.path / ".lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
+                raise PracticaError(f"{self.path} is in use by process {holder} (a run or "
+                                    "resume still working in it); wait for it to end or "
+                                    "stop it first") from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
 
     def untrained(self) -> bool:
         """True while the run holds no checkpoint and no logged metric (safe to delete)."""

@@ -118,6 +118,11 @@ class Trainer:
     def restore(self) -> bool:
         """Load ``last.pt`` if resuming and it exists; return whether it did."""
         if not (self.ctx.resuming and self.checkpoint_path.is_file()):
+            checkpoints = self.ctx.run.checkpoints
+            if self.ctx.resuming and not (checkpoints.is_dir() and any(checkpoints.iterdir())):
+                # interrupted before its first checkpoint: it starts again from step 0, so
+                # the rows the first attempt logged go (no step-0 metrics twice)
+                self.ctx.run.truncate_metrics(-1)
             return False
         state = load_checkpoint(self.checkpoint_path, map_location=self.ctx.device)
         self.model.load_state_dict(state["model"])
