@@ -19,11 +19,12 @@ def files_under(root: Path) -> set[Path]:
 
 
 def assert_one_line_exit_2(code: int, capsys) -> str:
-    """Exit 2, no traceback, and the error on one line (after the run's announcement)."""
+    """Exit 2, no traceback, and the error on one line (after the run's announcement, if
+    the run got as far as announcing itself)."""
     lines = capsys.readouterr().err.strip().splitlines()
     assert code == 2, lines
     assert not any("Traceback" in line for line in lines), lines
-    errors = [line for line in lines if not line.startswith("run directory:")]
+    errors = [line for line in lines if not line.startswith(("run directory: ", "resuming "))]
     assert len(errors) == 1 and errors[0].startswith("practica: error: "), lines
     return errors[0]
 
@@ -70,7 +71,8 @@ TINY = ["--set", "steps=12", "--set", "eval_every=4", "--set", "batch_size=10"]
 
 @pytest.fixture
 def interrupted_run(tmp_path, monkeypatch, capsys) -> Path:
-    """A tiny mlp-torch run on fixture CIFAR-10, stopped by Ctrl-C after a checkpoint."""
+    """A tiny mlp-torch run on fixture CIFAR-10, stopped by Ctrl-C after its first
+    checkpoint."""
     from practica.data import cifar10
     from practica.train import loop
 
@@ -78,11 +80,10 @@ def interrupted_run(tmp_path, monkeypatch, capsys) -> Path:
 
     monkeypatch.setattr(cifar10, "SIZES", (100, 30))
     data = write_cifar_folder(tmp_path / "data").parent
-    real, calls = loop.to_device, {"n": 0}
+    real = loop.to_device
 
-    def interrupt(batch, ctx):
-        calls["n"] += 1
-        if calls["n"] == 10:
+    def interrupt(batch, ctx):  # Ctrl-C on the first batch after a checkpoint was written
+        if (ctx.run.checkpoints / "last.pt").is_file():
             raise KeyboardInterrupt
         return real(batch, ctx)
 
@@ -284,3 +285,28 @@ def test_resuming_a_run_without_a_checkpoint_logs_step_0_once(tmp_path, monkeypa
     with (run_dir / "metrics.csv").open() as fh:
         rows = [(r["step"], r["split"], r["metric"]) for r in csv.DictReader(fh)]
     assert len(rows) == len(set(rows)), "a metric logged twice at the same step"
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("config", "config.json is damaged"),
+    ("summary", "summary.json is damaged"),
+    ("empty-checkpoint", "is empty (written by a process that was killed?)"),
+    ("other-checkpoint", "does not fit this run's model"),
+])
+def test_a_damaged_run_directory_is_one_line(interrupted_run, capsys, damage, message):
+    import torch
+
+    if damage == "config":
+        (interrupted_run / "config.json").write_text("{not json")
+    elif damage == "summary":
+        (interrupted_run / "summary.json").write_bytes(b"\xff\xfe{")
+    elif damage == "empty-checkpoint":
+        (interrupted_run / "checkpoints" / "last.pt").write_bytes(b"")
+    else:  # a checkpoint of another model, with the same layout of state
+        state = torch.load(interrupted_run / "checkpoints" / "last.pt", weights_only=True)
+        state["model"] = {"W_hx": torch.zeros(3, 3)}
+        torch.save(state, interrupted_run / "checkpoints" / "last.pt")
+    capsys.readouterr()
+    err = assert_one_line_exit_2(cli.main(["resume", str(interrupted_run), "--no-progress"]),
+                                 capsys)
+    assert message in err

@@ -85,6 +85,22 @@ def write_json(path: Path, data: Any) -> None:
     atomic_write_text(path, json.dumps(_json_safe(data), indent=2, sort_keys=False) + "\n")
 
 
+def read_record(path: Path) -> dict[str, Any]:
+    """A run's config.json or summary.json; a damaged one is a one-line error naming it."""
+    from ..errors import PracticaError, describe
+
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PracticaError(f"{path} is missing; is this a practica run directory?") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PracticaError(f"{path} is damaged ({describe(exc)}); restore it from a backup or "
+                            "start the run again") from None
+    if not isinstance(value, dict):
+        raise PracticaError(f"{path} is damaged (not a JSON object); start the run again")
+    return value
+
+
 def refuse_outside_links(path: Path) -> None:
     """Refuse a run directory holding a symlink that leads outside it, or a hard-linked file.
 
@@ -208,7 +224,7 @@ class Run:
 
     @property
     def record(self) -> dict[str, Any]:
-        return json.loads((self.path / "config.json").read_text())
+        return read_record(self.path / "config.json")
 
     # -- metrics ------------------------------------------------------------------------
     def _open_writers(self) -> None:
@@ -262,7 +278,7 @@ class Run:
 
     def summary(self) -> dict[str, Any] | None:
         path = self.path / "summary.json"
-        return json.loads(path.read_text()) if path.is_file() else None
+        return read_record(path) if path.is_file() else None
 
     def write_json(self, name: str, data: Any) -> Path:
         path = self.path / name

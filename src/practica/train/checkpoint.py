@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..errors import PracticaError
+from ..errors import PracticaError, describe
 from ..records.atomic import atomic_open
 
 
@@ -65,10 +65,12 @@ def save_checkpoint(path: str | Path, state: dict[str, Any]) -> None:
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Read a checkpoint with ``weights_only=True`` (tensors and plain data only)."""
     path = Path(path)
+    if path.is_file() and path.stat().st_size == 0:
+        raise PracticaError(f"checkpoint {path} is empty (written by a process that was "
+                            "killed?); delete it to restart the run from its beginning")
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except FileNotFoundError:
         raise PracticaError(f"checkpoint not found: {path}") from None
     except Exception as exc:
-        raise PracticaError(f"cannot read checkpoint {path}: {type(exc).__name__}: "
-                            f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
+        raise PracticaError(f"cannot read checkpoint {path}: {describe(exc)}") from None

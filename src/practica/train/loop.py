@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from ..context import RunContext
-from ..errors import TrainingDiverged
+from ..errors import PracticaError, TrainingDiverged, describe
 from . import distributed
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 
@@ -125,8 +125,13 @@ class Trainer:
                 self.ctx.run.truncate_metrics(-1)
             return False
         state = load_checkpoint(self.checkpoint_path, map_location=self.ctx.device)
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        try:
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+        except (KeyError, RuntimeError, ValueError) as exc:
+            raise PracticaError(f"checkpoint {self.checkpoint_path} does not fit this run's "
+                                f"model ({describe(exc)}); it belongs to another experiment "
+                                "or version: delete it to restart the run") from None
         if self.scheduler is not None and state["scheduler"] is not None:
             self.scheduler.load_state_dict(state["scheduler"])
         if self._scaler is not None and state.get("scaler"):
