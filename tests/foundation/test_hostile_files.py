@@ -310,3 +310,59 @@ def test_a_damaged_run_directory_is_one_line(interrupted_run, capsys, damage, me
     err = assert_one_line_exit_2(cli.main(["resume", str(interrupted_run), "--no-progress"]),
                                  capsys)
     assert message in err
+
+
+# --- loaders given files that lie about themselves -------------------------------------------
+
+def test_mnist_of_the_wrong_image_size_is_refused_when_loading(tmp_path):
+    import gzip
+
+    import numpy as np
+
+    from practica.data import mnist
+    from practica.errors import DataError
+
+    from .formats import idx_bytes, write_mnist_folder
+
+    folder = write_mnist_folder(tmp_path / "mnist")
+    odd = np.zeros((40, 27, 29), dtype=np.uint8)
+    (folder / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(idx_bytes(odd, 2051)))
+    with pytest.raises(DataError, match="images are 27×29; MNIST and Fashion-MNIST images"):
+        mnist._read_split(folder, "train")
+
+
+def test_idx_dimensions_whose_product_overflows_are_refused():
+    import struct
+
+    from practica.data.mnist import parse_idx
+    from practica.errors import DataError
+
+    # 2**31 · 2**31 · 4 = 2**64 wraps to 0 in int64: a header-only file "fits" exactly
+    raw = struct.pack(">I", 2051) + struct.pack(">III", 2 ** 31, 2 ** 31, 4)
+    with pytest.raises(DataError, match="truncated or corrupt"):
+        parse_idx(raw, 2051, "bomb")
+
+
+def test_a_snapshot_whose_ix_to_char_has_a_gap_is_one_error(tmp_path):
+    from text.snapshot_fixture import random_params, write_snapshot
+
+    from practica.data.char_rnn_snapshot import load_snapshot
+    from practica.errors import DataError
+
+    path = write_snapshot(tmp_path / "gap.npz", random_params(3, 4), "abc",
+                          ix_to_char={0: "a", 1: "b", 3: "c"})
+    with pytest.raises(DataError, match=r"ix_to_char must map 0..2 to characters; it lacks \[2\]"):
+        load_snapshot(path)
+
+
+def test_a_batch_larger_than_the_data_is_one_line(tmp_path, capsys, monkeypatch):
+    from practica.data import cifar10
+
+    from .formats import write_cifar_folder
+
+    monkeypatch.setattr(cifar10, "SIZES", (100, 30))
+    data = write_cifar_folder(tmp_path / "data").parent
+    code = cli.main(["run", "mlp-torch", "--data-dir", str(data), "--no-progress",
+                     "--set", "batch_size=500", "--runs-dir", str(tmp_path / "runs")])
+    err = assert_one_line_exit_2(code, capsys)
+    assert "batch_size 500 is larger than the 100 training examples" in err

@@ -44,10 +44,11 @@ def object_npy(pickle_bytes: bytes, shape: tuple[int, ...] = ()) -> bytes:
 
 
 def write_snapshot(path: Path, params: dict[str, np.ndarray], chars: str, *,
-                   char_to_ix_pickle: bytes | None = None) -> Path:
+                   char_to_ix_pickle: bytes | None = None,
+                   ix_to_char: dict | None = None) -> Path:
     """A snapshot with the real members: weights, Adagrad memories, chars and the tables."""
     c2i = {c: i for i, c in enumerate(chars)}
-    i2c = {i: c for i, c in enumerate(chars)}
+    i2c = ix_to_char if ix_to_char is not None else {i: c for i, c in enumerate(chars)}
     members = {f"{k}.npy": npy_bytes(v) for k, v in params.items()}
     members.update({f"m{k}.npy": npy_bytes(np.abs(v) + 1.0) for k, v in params.items()})
     members["chars.npy"] = npy_bytes(np.array([c.encode("latin1") for c in chars], dtype="S1"))

@@ -122,6 +122,10 @@ def load_snapshot(path: str | Path) -> CharRNNSnapshot:
         table = arrays["ix_to_char"].item()
         if not isinstance(table, dict):
             raise DataError(f"{path}: ix_to_char is not a dict")
+        if sorted(table) != list(range(len(table))):
+            gaps = sorted(set(range(len(table))) - set(table))[:5]
+            raise DataError(f"{path}: ix_to_char must map 0..{len(table) - 1} to characters; "
+                            f"it lacks {gaps or 'integer keys'} (corrupt snapshot)")
         chars = tuple(_as_char(table[i]) for i in range(len(table)))
     elif "chars" in arrays:
         chars = tuple(_as_char(c) for c in arrays["chars"].tolist())

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,7 +127,7 @@ def parse_idx(raw: bytes, expected_magic: int, what: str) -> np.ndarray:
     ndim = raw[3]
     header = 4 + 4 * ndim
     dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    size = int(np.prod(dims)) if dims else 0
+    size = math.prod(dims) if dims else 0  # exact: np.prod would wrap around at 2**63
     if len(raw) != header + size:
         raise DataError(f"{what}: header says {dims} ({header + size} bytes) but the file has "
                         f"{len(raw)} bytes; truncated or corrupt")
@@ -142,6 +143,9 @@ def _read_split(folder: Path, prefix: str) -> Split:
     labels = parse_idx(read_bytes(lab_path), LABELS_MAGIC, str(lab_path))
     if images.ndim != 3:
         raise DataError(f"{img_path}: expected 3 dimensions (N, rows, cols), got {images.shape}")
+    if images.shape[1:] != (28, 28):
+        raise DataError(f"{img_path}: images are {images.shape[1]}×{images.shape[2]}; MNIST and "
+                        "Fashion-MNIST images are 28×28 (is this the right file?)")
     if labels.ndim != 1 or len(labels) != len(images):
         raise DataError(f"{lab_path}: {len(labels)} labels for {len(images)} images")
     if labels.size and labels.max() > 9:

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import torch
 
+from ..errors import ConfigError
+
 
 class EpochBatches:
     """Indices of minibatch ``step``: reshuffled every epoch, last partial batch dropped."""
 
     def __init__(self, n: int, batch_size: int, seed: int, *, shuffle: bool = True) -> None:
         if batch_size <= 0:
-            raise ValueError(f"batch_size must be > 0, got {batch_size}")
+            raise ConfigError(f"batch_size must be > 0, got {batch_size}")
         if n < batch_size:
-            raise ValueError(f"batch_size {batch_size} is larger than the data set ({n})")
+            raise ConfigError(f"batch_size {batch_size} is larger than the {n} training "
+                              "examples; choose a smaller batch_size")
         self.n, self.batch_size, self.seed, self.shuffle = n, batch_size, seed, shuffle
         self.per_epoch = n // batch_size
         self._epoch = -1
