@@ -1,4 +1,6 @@
 import gzip
+import hashlib
+import os
 import pickle
 from concurrent.futures import ThreadPoolExecutor
 
@@ -57,9 +59,9 @@ def test_cifar_extraction_survives_concurrent_runs_and_crash_leftovers(tmp_path,
     archive = tmp_path / "data" / "cifar-10-python.tar.gz"
     archive.parent.mkdir()
     tar_folder(folder, archive, "w:gz")
-    stat = archive.stat()
     cache = tmp_path / "cache" / "extracted"
-    crashed = cache / f"{archive.name}-{stat.st_size}-{int(stat.st_mtime)}"
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+    crashed = cache / f"{archive.name}-{digest[:16]}"
     (crashed / "cifar-10-batches-py").mkdir(parents=True)  # no .complete marker
     with ThreadPoolExecutor(4) as pool:
         folders = list(pool.map(lambda _: cifar10._extracted_folder(archive), range(4)))
@@ -67,6 +69,30 @@ def test_cifar_extraction_survives_concurrent_runs_and_crash_leftovers(tmp_path,
     assert (crashed / ".complete").is_file()
     assert (folders[0] / "test_batch").is_file()
     assert [p.name for p in cache.iterdir()] == [crashed.name]
+
+
+def test_cifar_cache_is_keyed_by_content_and_verified(tmp_path, small_sizes):
+    """A new mtime reuses the entry; a damaged entry is extracted again; a changed archive
+    replaces its stale copy; partial folders of killed extractions are removed."""
+    folder = write_cifar_folder(tmp_path / "src")
+    archive = tmp_path / "data" / "cifar-10-python.tar.gz"
+    archive.parent.mkdir()
+    tar_folder(folder, archive, "w:gz")
+    cache = tmp_path / "cache" / "extracted"
+    first = cifar10._extracted_folder(archive)
+    os.utime(archive, (1e9, 1e9))  # same bytes, another modification time
+    assert cifar10._extracted_folder(archive) == first
+    (first / "data_batch_2").write_bytes(b"truncated")  # a damaged entry is not trusted
+    again = cifar10._extracted_folder(archive)
+    assert again == first and (again / "data_batch_2").stat().st_size > 1000
+    orphan = cache / ".cifar-10-python.tar.gz-x.abc.part"
+    orphan.mkdir()
+    os.utime(orphan, (1e9, 1e9))  # left by a process killed long ago
+    (folder / "test_batch").write_bytes((folder / "data_batch_1").read_bytes())
+    archive.unlink()
+    tar_folder(folder, archive, "w:gz")  # new content: a new entry, the old one removed
+    changed = cifar10._extracted_folder(archive)
+    assert changed != first and [p.name for p in cache.iterdir()] == [changed.parent.name]
 
 
 def test_cifar_malicious_batch_is_refused(tmp_path, small_sizes):
@@ -109,7 +135,8 @@ def test_cifar_verify_report(tmp_path, small_sizes):
     write_cifar_folder(tmp_path)
     report = DATASETS["cifar10"].verify(DATASETS["cifar10"].locate(tmp_path))
     assert report.valid
-    assert any("differs from official" in line for line in report.lines)
+    assert any("DIFFERS from official" in line for line in report.lines)
+    assert "test_batch" in report.modified and "data_batch_1" in report.modified
 
 
 @pytest.mark.parametrize("gz", [True, False])

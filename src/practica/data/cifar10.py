@@ -14,6 +14,7 @@ import functools
 import json
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -67,31 +68,77 @@ def locate(data_dir: str | Path | None = None) -> Path | None:
     return None
 
 
+#: A temporary extraction folder older than this is a leftover of a killed process.
+STALE_PART_SECONDS = 3600
+
+
+@functools.lru_cache(maxsize=8)
+def _archive_digest(path: str, size: int, mtime_ns: int) -> str:
+    """SHA-256 of an archive, once per process per version of the file."""
+    return file_digest(path, "sha256")
+
+
+def _members(folder: Path) -> dict[str, int]:
+    return {p.relative_to(folder).as_posix(): p.stat().st_size
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != ".complete"}
+
+
+def _trusted(dest: Path) -> bool:
+    """A cache entry is used only when its marker lists every member at its size."""
+    try:
+        marker = json.loads((dest / ".complete").read_text())
+        return bool(marker["members"]) and _members(dest) == marker["members"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def _clean_cache(parent: Path, archive: Path, keep: Path) -> None:
+    """Remove partial folders of killed extractions, and older copies of this archive."""
+    now = time.time()
+    for entry in parent.iterdir() if parent.is_dir() else ():
+        if entry == keep:
+            continue
+        if entry.name.endswith(".part") and now - entry.stat().st_mtime > STALE_PART_SECONDS:
+            shutil.rmtree(entry, ignore_errors=True)
+        elif entry.name.startswith(f"{archive.name}-") and not entry.name.endswith(".part"):
+            try:
+                source = json.loads((entry / ".complete").read_text()).get("source")
+            except (OSError, ValueError):
+                source = None
+            if source == str(archive):  # the same file, since changed: a stale copy
+                shutil.rmtree(entry, ignore_errors=True)
+
+
 def _extracted_folder(archive: Path) -> Path:
-    """Extract ``archive`` into the cache once (keyed by its content) and return the folder."""
+    """Extract ``archive`` into the cache once, keyed by its content, and return the folder.
+
+    The key is the archive's SHA-256, so a copy whose modification time changes is not
+    extracted again, and a changed archive gets its own entry (the stale one is removed).
+    An entry is trusted only if its marker lists every member at its size; partial folders
+    left by a killed process are removed after an hour.
+    """
     stat = archive.stat()
-    key = f"{archive.name}-{stat.st_size}-{int(stat.st_mtime)}"
-    dest = cache_dir() / "extracted" / key.replace("/", "_")
-    marker = dest / ".complete"
-    if marker.is_file():
-        folder = dest / FOLDER
-        if (folder / TEST_BATCH).is_file():
-            return folder
+    digest = _archive_digest(str(archive), stat.st_size, stat.st_mtime_ns)
+    dest = cache_dir() / "extracted" / f"{archive.name}-{digest[:16]}"
+    if _trusted(dest) and (dest / FOLDER / TEST_BATCH).is_file():
+        return dest / FOLDER
     # A private temporary folder, renamed into place: two runs extracting at once each use
     # their own, and the loser of the rename simply uses the winner's complete copy.
     dest.parent.mkdir(parents=True, exist_ok=True)
+    _clean_cache(dest.parent, archive, dest)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent))
     try:
         safe_extract(archive, tmp)
         if not (tmp / FOLDER).is_dir():
             raise DataError(f"{archive} does not contain a {FOLDER}/ folder; is it CIFAR-10?")
-        (tmp / ".complete").write_text(json.dumps({"source": str(archive)}))
-        if dest.exists() and not marker.is_file():
-            shutil.rmtree(dest, ignore_errors=True)  # an incomplete copy left by a crash
+        marker = {"source": str(archive), "sha256": digest, "members": _members(tmp)}
+        (tmp / ".complete").write_text(json.dumps(marker))
+        if dest.exists() and not _trusted(dest):
+            shutil.rmtree(dest, ignore_errors=True)  # an incomplete or damaged copy
         try:
             tmp.rename(dest)
         except OSError:
-            if not marker.is_file():  # not another run's complete copy: a real failure
+            if not _trusted(dest):  # not another run's complete copy: a real failure
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
