@@ -35,7 +35,7 @@ def test_gan_mnist(tiny_mnist, tmp_path):
     plots = {p.name for p in (path / "plots").glob("*.png")}
     assert {"samples_1_start_step0.png", "samples_2_halfway_step2.png",
             "samples_3_end_step4.png", "interpolation.png", "fid.png",
-            "inception_score.png"} <= plots
+            "inception_score.png", "losses_d_and_g.png"} <= plots
     m = summary["metrics"]
     assert 1.0 <= m["samples/inception_score"] <= 10 and m["samples/fid"] >= 0
     assert 1.0 <= m["real/inception_score"] <= 10

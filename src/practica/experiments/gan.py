@@ -32,6 +32,7 @@ from ..context import RunContext
 from ..evaluation.figures import save_grid, save_rows
 from ..evaluation.generative import SampleScorer, classify, load_or_train_classifier
 from ..models.gan import GAN, GENERATOR_LOSSES, discriminator_loss, generator_loss
+from ..report.plots import xy_plot
 from ..train import EpochBatches, LoopConfig, Trainer
 from .base import Experiment
 from .classify import load_images
@@ -192,6 +193,16 @@ def run(cfg: GANConfig, ctx: RunContext) -> dict[str, float]:
     save_rows([("G(z)", images)], ctx.run.plots / "interpolation.png", captions=captions,
               title="linear interpolation in z between two samples of different classes "
                     "(classifier's label and confidence below)")
+
+    # D and G on one figure: the adversarial game reads off their balance
+    rows = ctx.run.metrics()
+    series = {label: [(r["step"], r["value"]) for r in rows
+                      if r["split"] == "train" and r["metric"] == metric]
+              for label, metric in ((f"generator loss ({cfg.generator_loss})", "loss"),
+                                    ("discriminator loss", "d_loss"))}
+    xy_plot(series, ctx.run.plots / "losses_d_and_g.png", xlabel="step", ylabel="loss",
+            title="GAN: generator and discriminator losses (train, mean per evaluation "
+                  "interval)", learning_curve=True)
 
     history = {h["step"]: h["samples"] for h in trainer.history}
     ctx.summary_extra["scores_over_training"] = {
