@@ -14,6 +14,7 @@ import functools
 import gzip
 import hashlib
 import math
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,8 +111,9 @@ def read_bytes(path: Path) -> bytes:
     if raw[:2] == b"\x1f\x8b":
         try:
             return gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise DataError(f"{path}: corrupt gzip file ({exc})") from None
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DataError(f"{path}: corrupt gzip file ({exc}); delete it and fetch it "
+                            "again") from None
     return raw
 
 
