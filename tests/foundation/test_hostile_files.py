@@ -366,3 +366,37 @@ def test_a_batch_larger_than_the_data_is_one_line(tmp_path, capsys, monkeypatch)
                      "--set", "batch_size=500", "--runs-dir", str(tmp_path / "runs")])
     err = assert_one_line_exit_2(code, capsys)
     assert "batch_size 500 is larger than the 100 training examples" in err
+
+
+def test_unknown_settings_or_config_keys_in_a_run_are_one_line(interrupted_run, capsys):
+    import json
+
+    record = json.loads((interrupted_run / "config.json").read_text())
+    record["settings"]["turbo"] = True
+    (interrupted_run / "config.json").write_text(json.dumps(record))
+    capsys.readouterr()
+    err = assert_one_line_exit_2(cli.main(["resume", str(interrupted_run)]), capsys)
+    assert "unknown settings turbo" in err
+    del record["settings"]["turbo"]
+    record["config"]["wings"] = 2
+    (interrupted_run / "config.json").write_text(json.dumps(record))
+    err = assert_one_line_exit_2(cli.main(["resume", str(interrupted_run)]), capsys)
+    assert "config.json" in err and "wings" in err
+
+
+def test_a_read_only_runs_folder_is_one_line(tmp_path, capsys, monkeypatch):
+    """Root ignores permission bits, so the refusal the file system would give is made here."""
+    import errno
+    import pathlib
+
+    real_mkdir = pathlib.Path.mkdir
+
+    def read_only(self, *args, **kwargs):
+        if "runs" in self.parts:
+            raise OSError(errno.EROFS, "Read-only file system", str(self))
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(pathlib.Path, "mkdir", read_only)
+    code = cli.main(["run", "mlp-torch", "--runs-dir", str(tmp_path / "runs")])
+    err = assert_one_line_exit_2(code, capsys)
+    assert "Read-only file system; choose a writable folder" in err

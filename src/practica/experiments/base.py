@@ -145,9 +145,20 @@ def resume(run_dir: str | Path, *, progress: bool | None = None, device: str | N
 
     main = Run.open(Path(run_dir))
     record = main.record
+    where = main.path / "config.json"
+    if not isinstance(record.get("experiment"), str) or not isinstance(record.get("config"),
+                                                                        dict):
+        raise PracticaError(f"{where} lacks the experiment or its config; is it a practica run?")
     experiment = get(record["experiment"])
-    config = cfgmod.from_dict(experiment.config_cls, record["config"])
-    stored = dict(record.get("settings", {}))
+    try:
+        config = cfgmod.from_dict(experiment.config_cls, record["config"])
+    except PracticaError as exc:
+        raise PracticaError(f"{where}: {exc}") from None
+    stored = dict(record.get("settings") or {})
+    unknown = sorted(set(stored) - {f.name for f in dataclasses.fields(Settings)})
+    if unknown:
+        raise PracticaError(f"{where}: unknown settings {', '.join(unknown)} (written by "
+                            "another version of practica?); remove them to resume")
     if progress is not None:
         stored["progress"] = progress
     if device is not None:
