@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from practica.context import RunContext, Settings
-from practica.errors import TrainingDiverged
+from practica.errors import ConfigError, TrainingDiverged
 from practica.records import Run
 from practica.train import EpochBatches, LoopConfig, Trainer, load_checkpoint
 from practica.train.classification import cross_entropy_step, evaluator
@@ -126,5 +126,5 @@ def test_epoch_batches_are_a_function_of_step():
     epoch0 = sum(first[:3], [])
     assert len(set(epoch0)) == 9  # no repeats within an epoch
     assert first[:3] != first[3:6]  # reshuffled each epoch
-    with pytest.raises(ValueError):
+    with pytest.raises(ConfigError, match="batch_size 3 is larger than the 2 training"):
         EpochBatches(2, 3, seed=0)
