@@ -181,11 +181,42 @@ def torch_checkpoint(root: Path, monkeypatch) -> tuple[Path, Callable[[], object
     return path, lambda: load_checkpoint(path)
 
 
+def galaxy_solutions(root: Path, monkeypatch) -> tuple[Path, Callable[[], object]]:
+    from generative.galaxy_fixture import fixture_probs, write_galaxy_zoo
+
+    from practica.data import galaxy_zoo
+
+    folder = write_galaxy_zoo(root / "data", fixture_probs(12))
+    return folder / galaxy_zoo.SOLUTIONS, lambda: galaxy_zoo.load(
+        root / "data", image_size=16, crop=32, progress=False)
+
+
+def galaxy_image(root: Path, monkeypatch) -> tuple[Path, Callable[[], object]]:
+    from generative.galaxy_fixture import fixture_probs, write_galaxy_zoo
+
+    from practica.data import galaxy_zoo
+
+    folder = write_galaxy_zoo(root / "data", fixture_probs(12))
+    first = sorted((folder / galaxy_zoo.IMAGES_DIR).glob("*.jpg"))[0]
+    return first, lambda: galaxy_zoo.load(root / "data", image_size=16, crop=32,
+                                          progress=False)
+
+
+def coco_captions(root: Path, monkeypatch) -> tuple[Path, Callable[[], object]]:
+    from captioning.coco_format import write_coco_folder
+
+    from practica.data import coco_captioning
+
+    folder = write_coco_folder(root / "data" / "coco_captioning")
+    return folder / "coco2014_captions.h5", lambda: coco_captioning.load(folder=folder)
+
+
 LOADERS = {"cifar-archive": cifar_archive, "cifar-batch": cifar_batch,
            "mnist-idx": mnist_images, "mnist-gz": mnist_gz, "tweets": tweets_csv,
            "text": text_file, "char-snapshot": char_snapshot, "palette": colour_palette,
            "hymenoptera": hymenoptera_zip, "npz-checkpoint": array_checkpoint,
-           "pt-checkpoint": torch_checkpoint}
+           "pt-checkpoint": torch_checkpoint, "galaxy-csv": galaxy_solutions,
+           "galaxy-jpeg": galaxy_image, "coco-hdf5": coco_captions}
 #: Format-specific attacks, on top of the generic corruptions.
 SPECIFIC = {"mnist-idx": {"huge-header": huge_idx_header},
             "mnist-gz": {"huge-header": lambda raw: gzip.compress(huge_idx_header(raw))},

@@ -82,7 +82,8 @@ def _page(title: str, body: str, nav: str) -> str:
 
 def _nav(books: Sequence[Handout]) -> str:
     links = ["<a href='index.html'>practica book</a>"]
-    links += [f"<a href='{h.name}.html'>{esc(h.title)}</a>" for h in books]
+    links += [f"<a href='{h.name}.html' title='{esc(h.title)}'>{esc(h.title.split(' — ')[0])}"
+              "</a>" for h in books]
     return "".join(links)
 
 

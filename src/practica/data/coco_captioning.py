@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, describe
 from .base import DatasetInfo, VerifyReport
 from .store import data_roots
 
@@ -118,6 +118,10 @@ def locate(data_dir: str | Path | None = None) -> Path | None:
     return None
 
 
+#: The largest dataset read from an HDF5 file (the real fc7 features are 1.4 GB).
+H5_DATASET_LIMIT = 8 << 30
+
+
 def _read_h5(path: Path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
     import h5py
 
@@ -128,9 +132,17 @@ def _read_h5(path: Path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
             missing = [k for k in keys if k not in fh]
             if missing:
                 raise DataError(f"{path}: missing dataset(s) {missing} (has {sorted(fh)})")
+            for k in keys:  # a header may claim any shape: check before allocating
+                nbytes = int(np.prod(fh[k].shape, dtype=object)) * fh[k].dtype.itemsize
+                if nbytes > H5_DATASET_LIMIT:
+                    raise DataError(f"{path}: dataset {k} claims {fh[k].shape} "
+                                    f"({nbytes:,} bytes); corrupt or not the CS231n file")
             return {k: np.asarray(fh[k][()]) for k in keys}
-    except OSError as exc:
-        raise DataError(f"{path} is not a readable HDF5 file ({exc})") from None
+    except DataError:
+        raise
+    except (OSError, KeyError, ValueError, RuntimeError, TypeError) as exc:
+        raise DataError(f"{path} is not a readable HDF5 file ({describe(exc)}); delete it "
+                        "and fetch it again") from None
 
 
 def _read_urls(path: Path) -> tuple[str, ...] | None:
