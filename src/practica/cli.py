@@ -127,6 +127,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--coverage", action="store_true", help="also print which questions are "
                    "answered, partly answered or missing")
 
+    p = sub.add_parser("check", help="hold your implementation of a handout's pieces (in its "
+                       "starter-code interface) against the reference")
+    p.add_argument("handout", help="the handout, e.g. eecs545-hw4")
+    p.add_argument("folder", help="the folder holding your files (e.g. layers.py)")
+    p.add_argument("--only", nargs="+", metavar="NAME", help="check only these pieces")
+    p.add_argument("--json", metavar="FILE", help="also write the verdicts as JSON (- for "
+                   "standard output)")
+    p.add_argument("--timeout", type=float, default=60.0,
+                   help="seconds allowed per piece (default 60)")
+
     p = sub.add_parser("results", help="export full-budget runs as reference results")
     p.add_argument("action", choices=("export",))
     p.add_argument("runs_root", help="the runs folder to export from")
@@ -352,6 +362,19 @@ def format_coverage(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from .check import format_verdicts, run_checks, verdicts_json
+
+    verdicts = run_checks(args.handout, Path(args.folder), args.only, args.timeout)
+    if args.json == "-":
+        sys.stdout.write(verdicts_json(verdicts))
+    else:
+        print(format_verdicts(verdicts))
+        if args.json:
+            Path(args.json).write_text(verdicts_json(verdicts), encoding="utf-8")
+    return 0 if all(v.status == "PASS" for v in verdicts) else 1
+
+
 def cmd_results(args: argparse.Namespace) -> int:
     from .book.reference import export_results
 
@@ -465,7 +488,8 @@ def cmd_shapes(args: argparse.Namespace) -> int:
 COMMANDS = {"list": cmd_list, "show": cmd_show, "run": cmd_run, "resume": cmd_resume,
             "reproduce": cmd_reproduce, "report": cmd_report, "gradcheck": cmd_gradcheck,
             "data": cmd_data, "generate": cmd_generate, "explain-weights": cmd_explain_weights,
-            "shapes": cmd_shapes, "book": cmd_book, "results": cmd_results}
+            "shapes": cmd_shapes, "book": cmd_book, "results": cmd_results,
+            "check": cmd_check}
 
 
 def os_error_message(exc: OSError) -> str:

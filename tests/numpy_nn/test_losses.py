@@ -30,6 +30,18 @@ def test_cross_entropy_clips_zero_probabilities_and_accepts_labels() -> None:
     assert ce.forward(x, one_hot(np.array([1, 0]), 2)) == pytest.approx(0.0, abs=1e-12)
 
 
+def test_cross_entropy_at_probability_one_agrees_with_central_differences() -> None:
+    """No upper clip: at X = 1 both sides of the loss move, so the finite difference reads
+    the true gradient −1/S (with a clip at 1 it read half of it)."""
+    ce = CrossEntropy(dtype=np.float64)
+    x, t = np.array([[1.0]]), np.array([[1.0]])
+    ce.forward(x, t)
+    analytic = ce.backward()[0, 0]
+    h = 1e-6
+    numeric = (ce.forward(x + h, t) - ce.forward(x - h, t)) / (2 * h)
+    assert analytic == pytest.approx(-1.0) and numeric == pytest.approx(analytic, rel=1e-6)
+
+
 def test_softmax_cross_entropy_exact_cases() -> None:
     sce = SoftmaxCrossEntropy(dtype=np.float64)
     assert sce.forward(np.zeros((2, 4)), np.array([0, 3])) == pytest.approx(math.log(4))

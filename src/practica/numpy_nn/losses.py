@@ -63,8 +63,10 @@ class CrossEntropy(Loss):
     """Categorical cross entropy on probabilities (UvA Q1.1c):
     L = −1/S Σ_ik T_ik log X_ik, dL/dX = −1/S · T ⊘ X.
 
-    X is clipped to [eps, 1] before the log so log 0 never occurs; the same clipped X is
-    used in the gradient (a deliberate surrogate: the clip's true derivative would be 0).
+    X is clipped from below at eps before the log so log 0 never occurs; the same clipped X
+    is used in the gradient (a deliberate surrogate: the clip's true derivative would be 0).
+    There is no upper clip: at X = 1 (e.g. a one-class softmax) it would make the loss flat
+    on one side, and a central finite difference would then read half the true gradient.
     Targets are one-hot (or any rows summing to 1); integer labels are one-hot encoded.
     """
 
@@ -75,7 +77,7 @@ class CrossEntropy(Loss):
         self._t: np.ndarray | None = None
 
     def forward(self, x: np.ndarray, target: np.ndarray) -> float:
-        """L = −1/S Σ T log clip(X, eps, 1)."""
+        """L = −1/S Σ T log max(X, eps)."""
         x = np.asarray(x, dtype=self.dtype)
         if x.ndim != 2:
             raise ValueError(f"{self.name}: expected input of shape (S, C), got {x.shape}")
@@ -84,7 +86,7 @@ class CrossEntropy(Loss):
             t = one_hot(t, x.shape[1], self.dtype)
         t = t.astype(self.dtype, copy=False)
         check_shape(self.name, t, x.shape, what="target")
-        xc = np.clip(x, self.eps, 1.0)
+        xc = np.maximum(x, self.eps)
         self._x, self._t = xc, t
         return float(-np.sum(t * np.log(xc)) / x.shape[0])
 
