@@ -1,0 +1,79 @@
+"""UvA Deep Learning practical 1's starter-code interfaces, backed by practica.
+
+``modules.py`` (NumPy): ``LinearModule(in_features, out_features)``, ``ELUModule``,
+``SoftMaxModule``, ``CrossEntropyModule`` — ``forward``/``backward``, and for the linear
+module the live ``params``/``grads`` dicts (``params['weight']`` of shape (out, in), the
+handout's W ∈ R^{N×M}; ``params['bias']`` of shape (1, out), b ∈ R^{1×N}).
+``CrossEntropyModule.forward(x, y)`` / ``.backward(x, y)`` take probabilities and one-hot
+targets. ``custom_layernorm.py`` (PyTorch): ``CustomLayerNormAutograd``,
+``CustomLayerNormManualFunction``, ``CustomLayerNormManualModule``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..models.layernorm import LayerNormAutograd, LayerNormFunction, LayerNormManual
+from ..numpy_nn import ELU, CrossEntropy, Linear, Softmax
+
+
+class LinearModule:
+    """Y = X Wᵀ + B; dW = dYᵀ X, db = 1ᵀ dY, dX = dY W (§1.1 a) — the engine's ``Linear``."""
+
+    def __init__(self, in_features: int, out_features: int) -> None:
+        self._layer = Linear(in_features, out_features, dtype=np.float64, rng=0)
+        weight, bias = self._layer._params["weight"], self._layer._params["bias"]
+        # live views: writing params['weight'][...] or params['bias'][...] sets the layer's
+        self.params = {"weight": weight, "bias": bias.reshape(1, out_features)}
+        self.grads = {"weight": self._layer._grads["weight"],
+                      "bias": self._layer._grads["bias"].reshape(1, out_features)}
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return self._layer.forward(x)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return self._layer.backward(dout)
+
+
+class _Wrapped:
+    """A starter-code module around an engine module: forward(x), backward(dout)."""
+
+    def __init__(self, inner) -> None:
+        self._inner = inner
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return self._inner.forward(x)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return self._inner.backward(dout)
+
+
+class ELUModule(_Wrapped):
+    """ELU (α = 1): dX = dY ∘ (1 if X > 0 else Y + 1) (§1.1 b)."""
+
+    def __init__(self) -> None:
+        super().__init__(ELU(dtype=np.float64))
+
+
+class SoftMaxModule(_Wrapped):
+    """Row-wise softmax: dX = Y ∘ (dY − Σ_k dY_k Y_k) (§1.1 c)."""
+
+    def __init__(self) -> None:
+        super().__init__(Softmax(dtype=np.float64))
+
+
+class CrossEntropyModule:
+    """L = −1/S Σ T log X on probabilities; dL/dX = −1/S · T ⊘ X (§1.1 c)."""
+
+    def forward(self, x: np.ndarray, y: np.ndarray) -> float:
+        return CrossEntropy(dtype=np.float64).forward(x, y)
+
+    def backward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        loss = CrossEntropy(dtype=np.float64)
+        loss.forward(x, y)
+        return loss.backward()
+
+
+CustomLayerNormAutograd = LayerNormAutograd  # (n_neurons, eps=1e-5), §3.1
+CustomLayerNormManualFunction = LayerNormFunction  # .apply(input, gamma, beta, eps), §3.2 b
+CustomLayerNormManualModule = LayerNormManual  # (n_neurons, eps=1e-5), §3.2 c

@@ -1,0 +1,101 @@
+"""practica check on UvA DL practical 1: the reference through the starter interface passes;
+broken NumPy modules and LayerNorms fail with the message that names the mistake."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from practica.check import run_checks
+
+HEADER = ("from practica.handouts.uva_dl_1 import *  # noqa: F401,F403\n"
+          "import numpy as np\nimport torch\nimport torch.nn as nn\n")
+
+
+def learner(folder: Path, modules: str = "", layernorm: str = "") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "modules.py").write_text(HEADER + textwrap.dedent(modules))
+    (folder / "custom_layernorm.py").write_text(HEADER + textwrap.dedent(layernorm))
+    return folder
+
+
+def verdict(folder: Path, piece: str):
+    (v,) = run_checks("uva-dl-1", folder, [piece], timeout=60)
+    return v
+
+
+def test_the_reference_passes_every_piece(tmp_path):
+    verdicts = run_checks("uva-dl-1", learner(tmp_path / "ok"))
+    assert [v.status for v in verdicts] == ["PASS"] * 7, verdicts
+
+
+UNBIASED = """
+    class CustomLayerNormAutograd(nn.Module):
+        def __init__(self, n_neurons, eps=1e-5):
+            super().__init__()
+            self.n, self.eps = n_neurons, eps
+            self.gamma = nn.Parameter(torch.ones(n_neurons))
+            self.beta = nn.Parameter(torch.zeros(n_neurons))
+
+        def forward(self, x):
+            assert x.shape[1] == self.n
+            mean, var = x.mean(1, keepdim=True), x.var(1, keepdim=True)   # Bessel's correction
+            return self.gamma * (x - mean) / torch.sqrt(var + self.eps) + self.beta
+    """
+
+NO_SHAPE_CHECK = UNBIASED.replace("assert x.shape[1] == self.n", "pass").replace(
+    "x.var(1, keepdim=True)", "x.var(1, unbiased=False, keepdim=True)").replace(
+    "# Bessel's correction", "")
+
+ALWAYS_ALL_GRADS = """
+    class CustomLayerNormManualFunction(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, gamma, beta, eps=1e-5):
+            mean = x.mean(1, keepdim=True)
+            var = ((x - mean) ** 2).mean(1, keepdim=True)
+            inv = 1 / torch.sqrt(var + eps)
+            xhat = (x - mean) * inv
+            ctx.save_for_backward(xhat, inv, gamma)
+            return gamma * xhat + beta
+
+        @staticmethod
+        def backward(ctx, dy):
+            xhat, inv, gamma = ctx.saved_tensors
+            d = dy * gamma
+            dx = inv * (d - d.mean(1, keepdim=True) - xhat * (d * xhat).mean(1, keepdim=True))
+            return dx, (dy * xhat).sum(0), dy.sum(0), None      # needs_input_grad ignored
+    """
+
+
+@pytest.mark.parametrize("piece, modules, layernorm, message", [
+    ("linear", """
+     class LinearModule(LinearModule):
+         def __init__(self, in_features, out_features):
+             super().__init__(in_features, out_features)
+             self.params["weight"] = np.zeros((in_features, out_features))   # transposed
+     """, "", "params['weight'] has shape (5, 3), expected (3, 5)"),
+    ("elu", """
+     class ELUModule:
+         def forward(self, x):
+             self.x = x
+             return np.where(x > 0, x, np.exp(x) - 1)
+         def backward(self, dout):
+             return np.where(self.x > 0, dout, dout * 0.5)        # wrong for x < 0
+     """, "", "ELUModule.backward is wrong (expected dY where X > 0, dY·(Y + 1) where X ≤ 0)"),
+    ("cross_entropy", """
+     class CrossEntropyModule:
+         def forward(self, x, y):
+             return -(y * np.log(x)).sum()                        # a missing 1/S
+         def backward(self, x, y):
+             return -y / x / len(x)
+     """, "", "CrossEntropyModule.forward is wrong (expected −1/S Σ T log X"),
+    ("layernorm_autograd", "", UNBIASED, "forward is wrong (mean and biased variance"),
+    ("layernorm_autograd", "", NO_SHAPE_CHECK, "accepted an input of shape (5, 1)"),
+    ("layernorm_function", "", ALWAYS_ALL_GRADS, "check ctx.needs_input_grad"),
+])
+def test_broken_implementations_fail_with_the_right_message(tmp_path, piece, modules,
+                                                            layernorm, message):
+    v = verdict(learner(tmp_path / "broken", modules, layernorm), piece)
+    assert v.status == "FAIL" and message in v.message, v
