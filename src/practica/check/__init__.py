@@ -16,11 +16,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..errors import PracticaError
-from . import eecs545_hw4, uva_dl_1
+from . import cvbl_2019, eecs545_hw4, uva_dl_1
 from .spec import Piece
 
 #: The handouts whose starter-code pieces can be checked, by the book's handout names.
 HANDOUTS: dict[str, tuple[Piece, ...]] = {"uva-dl-1": uva_dl_1.PIECES,
+                                          "cvbl-2019": cvbl_2019.PIECES,
                                           "eecs545-hw4": eecs545_hw4.PIECES}
 
 

@@ -1,0 +1,32 @@
+"""UvA Computer Vision by Learning 2019's starter-code interfaces (``part1/vanilla_rnn.py``,
+``part1/lstm.py``), backed by :mod:`practica.models.rnn`.
+
+``VanillaRNN(seq_length, input_dim, num_hidden, num_classes, batch_size, device)`` and
+``LSTM(...)`` with the same arguments: ``forward(x)`` takes the palindrome digits of
+shape (batch, seq_length) and returns the logits ``p(T)`` of the last step,
+(batch, num_classes). Parameters are named as in the handout's equations (``W_hx``,
+``W_hh``, ``b_h``, ``W_ph``, ``b_p``; the LSTM's ``W_gx`` … ``b_o``), each weight of shape
+(out, in) so that a row vector maps as ``x Wᵀ``.
+"""
+
+from __future__ import annotations
+
+from ..models import rnn
+
+
+class VanillaRNN(rnn.VanillaRNN):
+    """h(t) = tanh(W_hx x(t) + W_hh h(t−1) + b_h), p(t) = W_ph h(t) + b_p (equations 1–2)."""
+
+    def __init__(self, seq_length: int, input_dim: int, num_hidden: int, num_classes: int,
+                 batch_size: int | None = None, device: str = "cpu") -> None:
+        super().__init__(seq_length, input_dim, num_hidden, num_classes)
+        self.to(device)
+
+
+class LSTM(rnn.LSTM):
+    """The LSTM of equations 4–11: gates g (tanh), i, f, o (sigmoid), c and h."""
+
+    def __init__(self, seq_length: int, input_dim: int, num_hidden: int, num_classes: int,
+                 batch_size: int | None = None, device: str = "cpu") -> None:
+        super().__init__(seq_length, input_dim, num_hidden, num_classes)
+        self.to(device)
