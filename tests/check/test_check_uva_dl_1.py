@@ -14,10 +14,11 @@ HEADER = ("from practica.handouts.uva_dl_1 import *  # noqa: F401,F403\n"
           "import numpy as np\nimport torch\nimport torch.nn as nn\n")
 
 
-def learner(folder: Path, modules: str = "", layernorm: str = "") -> Path:
+def learner(folder: Path, modules: str = "", layernorm: str = "", batchnorm: str = "") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "modules.py").write_text(HEADER + textwrap.dedent(modules))
     (folder / "custom_layernorm.py").write_text(HEADER + textwrap.dedent(layernorm))
+    (folder / "custom_batchnorm.py").write_text(HEADER + textwrap.dedent(batchnorm))
     return folder
 
 
@@ -28,7 +29,7 @@ def verdict(folder: Path, piece: str):
 
 def test_the_reference_passes_every_piece(tmp_path):
     verdicts = run_checks("uva-dl-1", learner(tmp_path / "ok"))
-    assert [v.status for v in verdicts] == ["PASS"] * 7, verdicts
+    assert [v.status for v in verdicts] == ["PASS"] * 10, verdicts
 
 
 UNBIASED = """
@@ -99,3 +100,14 @@ def test_broken_implementations_fail_with_the_right_message(tmp_path, piece, mod
                                                             layernorm, message):
     v = verdict(learner(tmp_path / "broken", modules, layernorm), piece)
     assert v.status == "FAIL" and message in v.message, v
+
+
+def test_a_batch_norm_that_normalises_rows_fails(tmp_path):
+    """A layer norm handed in as the batch norm: statistics over the wrong axis."""
+    code = UNBIASED.replace("CustomLayerNormAutograd", "CustomBatchNormAutograd").replace(
+        "x.var(1, keepdim=True)", "x.var(1, unbiased=False, keepdim=True)").replace(
+        "assert x.shape[1] == self.n", "assert x.dim() == 2 and x.shape[1] == self.n")
+    v = verdict(learner(tmp_path / "bn", batchnorm=code), "batchnorm_autograd")
+    assert v.status == "FAIL", v
+    assert "forward is wrong (mean and biased variance over the batch, for each feature)" \
+        in v.message

@@ -117,18 +117,18 @@ def _torch_layernorm(module_cls, n: int):
     return layer.double()
 
 
-def _check_layernorm_module(m: ModuleType, name: str) -> None:
+def _check_norm_module(m: ModuleType, name: str, reference: type, stats: str) -> None:
     import torch
 
     mine = _torch_layernorm(_get(m, name), 6)
-    theirs = _torch_layernorm(ref.CustomLayerNormAutograd, 6)
+    theirs = _torch_layernorm(reference, 6)
     for seed in SEEDS:
         x = torch.randn(5, 6, generator=torch.Generator().manual_seed(seed),
                         dtype=torch.float64) * 3 + 1
         a, b = x.clone().requires_grad_(), x.clone().requires_grad_()
         ya, yb = mine(a), theirs(b)
         same(f"{name} forward", ya.detach().numpy(), yb.detach().numpy(),
-             hint=" (mean and biased variance over the features of each row)")
+             hint=f" (mean and biased variance {stats})")
         grad = torch.randn(5, 6, generator=torch.Generator().manual_seed(seed + 10),
                            dtype=torch.float64)
         ya.backward(grad)
@@ -148,18 +148,36 @@ def _check_layernorm_module(m: ModuleType, name: str) -> None:
                        "handout asks forward to check the input's shape")
 
 
+ROWS, COLUMNS = "over the features of each row", "over the batch, for each feature"
+
+
 def check_layernorm_autograd(m: ModuleType) -> None:
-    _check_layernorm_module(m, "CustomLayerNormAutograd")
+    _check_norm_module(m, "CustomLayerNormAutograd", ref.CustomLayerNormAutograd, ROWS)
 
 
 def check_layernorm_module(m: ModuleType) -> None:
-    _check_layernorm_module(m, "CustomLayerNormManualModule")
+    _check_norm_module(m, "CustomLayerNormManualModule", ref.CustomLayerNormAutograd, ROWS)
+
+
+def check_batchnorm_autograd(m: ModuleType) -> None:
+    _check_norm_module(m, "CustomBatchNormAutograd", ref.CustomBatchNormAutograd, COLUMNS)
+
+
+def check_batchnorm_module(m: ModuleType) -> None:
+    _check_norm_module(m, "CustomBatchNormManualModule", ref.CustomBatchNormAutograd, COLUMNS)
 
 
 def check_layernorm_function(m: ModuleType) -> None:
+    _check_function(_get(m, "CustomLayerNormManualFunction"), "CustomLayerNormManualFunction")
+
+
+def check_batchnorm_function(m: ModuleType) -> None:
+    _check_function(_get(m, "CustomBatchNormManualFunction"), "CustomBatchNormManualFunction")
+
+
+def _check_function(fn, name: str) -> None:
     import torch
 
-    fn = _get(m, "CustomLayerNormManualFunction")
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(4, 5, generator=gen, dtype=torch.float64, requires_grad=True)
     gamma = torch.randn(5, generator=gen, dtype=torch.float64, requires_grad=True)
@@ -169,10 +187,9 @@ def check_layernorm_function(m: ModuleType) -> None:
                                       atol=1e-5, raise_exception=True)
     except Exception as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise Mismatch(f"CustomLayerNormManualFunction fails torch.autograd.gradcheck: "
-                       f"{first}") from None
+        raise Mismatch(f"{name} fails torch.autograd.gradcheck: {first}") from None
     if not ok:  # pragma: no cover - raise_exception=True raises instead
-        raise Mismatch("CustomLayerNormManualFunction fails torch.autograd.gradcheck")
+        raise Mismatch(f"{name} fails torch.autograd.gradcheck")
     # inputs that need no gradient must get None, and cost nothing (needs_input_grad)
     returned: list[tuple] = []
     original = fn.backward
@@ -189,9 +206,8 @@ def check_layernorm_function(m: ModuleType) -> None:
     finally:
         fn.backward = original
     if returned and any(g is not None for g in returned[-1][1:3]):
-        raise Mismatch("CustomLayerNormManualFunction.backward returns gradients for gamma "
-                       "and beta although they do not require them; check "
-                       "ctx.needs_input_grad and return None")
+        raise Mismatch(f"{name}.backward returns gradients for gamma and beta although they "
+                       "do not require them; check ctx.needs_input_grad and return None")
 
 
 PIECES = (
@@ -209,4 +225,13 @@ PIECES = (
           "needs_input_grad"),
     Piece("layernorm_module", "Question 3.2 c)", "custom_layernorm", check_layernorm_module,
           "CustomLayerNormManualModule: parameters, forward, gradients, shape check"),
+    Piece("batchnorm_autograd", "2019 edition 3.1", "custom_batchnorm",
+          check_batchnorm_autograd, "CustomBatchNormAutograd: parameters, forward, gradients, "
+          "shape check"),
+    Piece("batchnorm_function", "2019 edition 3.2 b)", "custom_batchnorm",
+          check_batchnorm_function, "CustomBatchNormManualFunction: gradcheck and "
+          "needs_input_grad"),
+    Piece("batchnorm_module", "2019 edition 3.2 c)", "custom_batchnorm",
+          check_batchnorm_module, "CustomBatchNormManualModule: parameters, forward, "
+          "gradients, shape check"),
 )

@@ -6,13 +6,16 @@ module the live ``params``/``grads`` dicts (``params['weight']`` of shape (out, 
 handout's W ∈ R^{N×M}; ``params['bias']`` of shape (1, out), b ∈ R^{1×N}).
 ``CrossEntropyModule.forward(x, y)`` / ``.backward(x, y)`` take probabilities and one-hot
 targets. ``custom_layernorm.py`` (PyTorch): ``CustomLayerNormAutograd``,
-``CustomLayerNormManualFunction``, ``CustomLayerNormManualModule``.
+``CustomLayerNormManualFunction``, ``CustomLayerNormManualModule``; and the 2019 edition's
+``custom_batchnorm.py``: ``CustomBatchNormAutograd``, ``CustomBatchNormManualFunction``,
+``CustomBatchNormManualModule`` (training-mode batch statistics).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..models.batchnorm import BatchNormAutograd, BatchNormFunction, BatchNormManual
 from ..models.layernorm import LayerNormAutograd, LayerNormFunction, LayerNormManual
 from ..numpy_nn import ELU, CrossEntropy, Linear, Softmax
 
@@ -77,3 +80,7 @@ class CrossEntropyModule:
 CustomLayerNormAutograd = LayerNormAutograd  # (n_neurons, eps=1e-5), §3.1
 CustomLayerNormManualFunction = LayerNormFunction  # .apply(input, gamma, beta, eps), §3.2 b
 CustomLayerNormManualModule = LayerNormManual  # (n_neurons, eps=1e-5), §3.2 c
+
+CustomBatchNormAutograd = BatchNormAutograd  # (n_neurons, eps=1e-5), 2019 edition §3.1
+CustomBatchNormManualFunction = BatchNormFunction  # .apply(input, gamma, beta, eps)
+CustomBatchNormManualModule = BatchNormManual  # (n_neurons, eps=1e-5)
