@@ -15,3 +15,4 @@ class Piece:
     module: str  # the learner's file without .py, e.g. "layers"
     run: Callable[[ModuleType], None]  # raises Mismatch (or anything) on failure
     what: str  # one line: what is checked
+    imports: bool = True  # False: the file is a script; the check reads it itself

@@ -16,13 +16,18 @@ from pathlib import Path
 
 def verdict(handout: str, folder: Path, piece_name: str) -> dict[str, str]:
     from . import HANDOUTS
-    from .compare import Mismatch, Missing
 
     piece = {p.name: p for p in HANDOUTS[handout]}[piece_name]
     path = folder / f"{piece.module}.py"
     if not path.is_file():
         return {"status": "MISSING", "message": f"no {path.name} in {folder}"}
     sys.path.insert(0, str(folder))  # the learner's own imports (e.g. of a helper module)
+    if not piece.imports:  # a script that runs when imported: the check reads the file
+        import types
+
+        module = types.ModuleType(piece.module)
+        module.__file__ = str(path)
+        return _run(piece, module, path)
     try:
         spec = importlib.util.spec_from_file_location(piece.module, path)
         assert spec is not None and spec.loader is not None
@@ -31,6 +36,12 @@ def verdict(handout: str, folder: Path, piece_name: str) -> dict[str, str]:
     except Exception as exc:  # a syntax error, an import error, anything at import time
         return {"status": "ERROR", "message": f"importing {path.name} failed: "
                                               f"{_where(exc, path)}"}
+    return _run(piece, module, path)
+
+
+def _run(piece, module, path: Path) -> dict[str, str]:
+    from .compare import Mismatch, Missing
+
     try:
         piece.run(module)
     except Missing as exc:
