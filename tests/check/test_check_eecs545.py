@@ -36,7 +36,7 @@ def test_the_reference_through_the_starter_interface_passes_every_piece(tmp_path
     folder = learner(tmp_path / "ok")
     assert cli.main(["check", "eecs545-hw4", str(folder)]) == 0
     out = capsys.readouterr().out
-    assert out.count(" PASS ") == 9 and "9 of 9 pieces pass" in out
+    assert out.count(" PASS ") == 10 and "10 of 10 pieces pass" in out
 
 
 @pytest.mark.parametrize("piece, code, status, message", [
@@ -97,6 +97,32 @@ def test_broken_implementations_fail_with_the_right_message(tmp_path, piece, cod
     assert message in v.message, v.message
 
 
+def test_a_truncated_backpropagation_through_time_fails(tmp_path):
+    folder = learner(tmp_path / "bptt", rnn_layers="""
+        from practica.handouts.eecs545_hw4 import rnn_step_backward
+
+        def rnn_backward(dh, cache):
+            steps = cache
+            dx, grads = [], None
+            for t in reversed(range(len(steps))):
+                g = rnn_step_backward(dh[:, t], steps[t])   # the next step's dprev_h dropped
+                dx.append(g[0])
+                grads = g if grads is None else [a + b for a, b in zip(grads, g)]
+            return np.stack(dx[::-1], axis=1), grads[1], grads[2], grads[3], grads[4]
+
+        def rnn_forward(x, h0, Wx, Wh, b):
+            from practica.handouts.eecs545_hw4 import rnn_step_forward
+            h, steps, prev = [], [], h0
+            for t in range(x.shape[1]):
+                prev, c = rnn_step_forward(x[:, t], prev, Wx, Wh, b)
+                h.append(prev)
+                steps.append(c)
+            return np.stack(h, axis=1), steps
+        """)
+    v = verdict(folder, "rnn")
+    assert v.status == "FAIL" and "rnn_backward: dx is wrong" in v.message, v
+
+
 def test_an_ignored_mask_fails(tmp_path):
     folder = learner(tmp_path / "mask", rnn_layers="""
         def temporal_softmax_loss(x, y, mask):
@@ -155,6 +181,7 @@ def test_json_for_graders_and_exit_codes(tmp_path, capsys):
     assert rows[1]["question"] == "Q1 (b)"
     capsys.readouterr()
     assert cli.main(["check", "uva-dl-2", str(folder)]) == 2
-    assert "practica check knows uva-dl-1, eecs545-hw4" in capsys.readouterr().err
+    assert "practica check knows uva-dl-1, cvbl-2019, eecs545-hw4, iith-cs6360-a2" in \
+        capsys.readouterr().err
     assert cli.main(["check", "eecs545-hw4", str(tmp_path / "nowhere")]) == 2
     assert cli.main(["check", "eecs545-hw4", str(folder), "--only", "nope"]) == 2

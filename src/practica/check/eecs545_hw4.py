@@ -157,6 +157,25 @@ def check_rnn_step(m: ModuleType) -> None:
             same(f"rnn_step_backward: {name}", got, expected)
 
 
+def check_rnn(m: ModuleType) -> None:
+    forward, backward = _fn(m, "rnn_forward"), _fn(m, "rnn_backward")
+    for seed, (n, t, d, h) in zip(SEEDS, ((2, 4, 3, 5), (1, 1, 2, 3), (3, 6, 4, 4)),
+                                  strict=True):
+        rng = np.random.default_rng(seed)
+        x, h0 = rng.standard_normal((n, t, d)), rng.standard_normal((n, h))
+        wx, wh, b = rng.standard_normal((d, h)) * 0.5, rng.standard_normal((h, h)) * 0.5, \
+            rng.standard_normal(h)
+        out, cache = unpack(forward(x, h0, wx, wh, b), 2, "rnn_forward")
+        want, ref_cache = ref.rnn_forward(x, h0, wx, wh, b)
+        same("rnn_forward: h", out, want, hint=" (every step's hidden state, (N, T, H))")
+        dout = rng.standard_normal(want.shape)
+        grads = unpack(backward(dout, cache), 5, "rnn_backward")
+        for name, got, expected in zip(("dx", "dh0", "dWx", "dWh", "db"), grads,
+                                       ref.rnn_backward(dout, ref_cache), strict=True):
+            same(f"rnn_backward: {name}", got, expected,
+                 hint=" (each step adds its upstream gradient to the one from the next step)")
+
+
 def check_word_embedding(m: ModuleType) -> None:
     forward, backward = _fn(m, "word_embedding_forward"), _fn(m, "word_embedding_backward")
     for seed in SEEDS:
@@ -185,6 +204,8 @@ PIECES = (
           "masked temporal softmax loss"),
     Piece("rnn_step", "Q4 (c)", "rnn_layers", check_rnn_step, "one RNN step forward and "
           "backward"),
+    Piece("rnn", "Q4 (c)", "rnn_layers", check_rnn, "RNN over a sequence, forward and "
+          "backpropagation through time"),
     Piece("word_embedding", "Q4 (c)", "rnn_layers", check_word_embedding, "word embedding "
           "forward and backward"),
 )
