@@ -201,8 +201,7 @@ def run(cfg: GANConfig, ctx: RunContext) -> dict[str, float]:
               for label, metric in ((f"generator loss ({cfg.generator_loss})", "loss"),
                                     ("discriminator loss", "d_loss"))}
     xy_plot(series, ctx.run.plots / "losses_d_and_g.png", xlabel="step", ylabel="loss",
-            title="GAN: generator and discriminator losses (train, mean per evaluation "
-                  "interval)", learning_curve=True)
+            title="GAN: generator and discriminator losses (train)", learning_curve=True)
 
     history = {h["step"]: h["samples"] for h in trainer.history}
     ctx.summary_extra["scores_over_training"] = {
