@@ -112,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="smoke: minutes for the whole suite; full: the handouts' settings")
     p.add_argument("--only", nargs="+", metavar="NAME", default=[],
                    help="run only these experiments")
+    p.add_argument("--jobs", type=_count(1, 64), default=1, help="experiments run side by "
+                   "side, each in its own process with cores/jobs threads (default 1)")
+    p.add_argument("--plan", action="store_true", help="print each experiment's expected "
+                   "wall time on the reference machine and the total; run nothing")
     _add_run_options(p)
 
     p = sub.add_parser("report", help="build the results index of a runs folder")
@@ -280,9 +284,19 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from .reproduce import reproduce
+    from .experiments.registry import REGISTRY, get
+    from .reproduce import expected_seconds, format_plan, reproduce, reproduce_parallel
 
-    index, rows = reproduce(args.budget, args.only, _settings(args), args.runs_dir, say=_say)
+    if args.plan:
+        names = [get(n).name for n in args.only] if args.only else list(REGISTRY)
+        print(format_plan(expected_seconds(names, args.budget), args.jobs, args.budget))
+        return 0
+    if args.jobs > 1:
+        index, rows = reproduce_parallel(args.budget, args.only, _settings(args), args.jobs,
+                                         args.runs_dir, say=_say)
+    else:
+        index, rows = reproduce(args.budget, args.only, _settings(args), args.runs_dir,
+                                say=_say)
     failed = [r["experiment"] for r in rows if r["status"] == "failed"]
     skipped = [r["experiment"] for r in rows if r["status"] == "skipped"]
     _say(f"{len(rows) - len(failed) - len(skipped)} completed, {len(failed)} failed, "

@@ -1,12 +1,18 @@
 """``practica reproduce``: run every registered experiment and build the results index.
 
-Experiments run in registry order. One whose data is missing (and cannot be downloaded)
-is listed as skipped with the reason; one that fails is reported and the rest go on.
+Experiments run in registry order, or with ``--jobs N`` side by side in N processes (each
+given ``cores // N`` threads, longest expected run first). One whose data is missing (and
+cannot be downloaded) is listed as skipped with the reason; one that fails is reported and
+the rest go on. ``--plan`` prints the expected wall time of each experiment on this kind
+of machine, from the reference results' recorded times, and the total.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -95,3 +101,133 @@ def _last_run(root: Path, name: str) -> Path | None:
     folder = root / name
     runs = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
     return runs[-1] if runs else None
+
+
+# --- plan and parallel runs -----------------------------------------------------------------
+
+def expected_seconds(names: Sequence[str], budget: str) -> dict[str, float | None]:
+    """Each experiment's wall time in the reference results (full budget), else None."""
+    from .book.records import RunIndex
+    from .book.reference import default_reference
+
+    if budget != "full":
+        return {n: None for n in names}
+    index = RunIndex(default_reference(), "reference")
+    out: dict[str, float | None] = {}
+    for name in names:
+        run = index.best(name)  # the handout's defaults only: a custom run times another job
+        out[name] = run.wall_time_s if run is not None and run.budget == "default" else None
+    return out
+
+
+def schedule(seconds: dict[str, float | None], jobs: int) -> tuple[list[str], float]:
+    """Longest expected run first; the makespan of that order on ``jobs`` lanes (runs
+    with no recorded time count as zero and go last)."""
+    order = sorted(seconds, key=lambda n: -(seconds[n] or 0.0))
+    lanes = [0.0] * max(1, jobs)
+    for name in order:
+        lanes[lanes.index(min(lanes))] += seconds[name] or 0.0
+    return order, max(lanes)
+
+
+def format_plan(seconds: dict[str, float | None], jobs: int, budget: str) -> str:
+    order, makespan = schedule(seconds, jobs)
+    known = [v for v in seconds.values() if v is not None]
+    lines = [f"{'experiment':<28} expected wall time ({budget} budget; recorded on the "
+             "reference machine, 2 CPU cores, two runs side by side with one thread each)"]
+    for name in order:
+        value = seconds[name]
+        lines.append(f"{name:<28} " + ("no reference time" if value is None else
+                                       _duration(value)))
+    lines.append(f"{'total, one after another':<28} {_duration(sum(known))}"
+                 + (f" (+{len(seconds) - len(known)} without a reference time)"
+                    if len(known) < len(seconds) else ""))
+    if jobs > 1:
+        lines.append(f"{f'with --jobs {jobs}':<28} {_duration(makespan)} (longest first)")
+    return "\n".join(lines)
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min" \
+        if seconds < 7200 else f"{seconds / 3600:.2f} h"
+
+
+def run_argv(name: str, budget: str, settings: Settings, root: Path) -> list[str]:
+    """The ``practica run`` command that runs ``name`` as ``reproduce`` would."""
+    argv = [sys.executable, "-m", "practica", "run", name, "--runs-dir", str(root),
+            "--no-progress", "--seed", str(settings.seed), "--device", settings.device]
+    if budget == "smoke":
+        argv.append("--smoke")
+    if settings.amp is not None:
+        argv += ["--amp", settings.amp]
+    if settings.channels_last:
+        argv.append("--channels-last")
+    if settings.data_dir:
+        argv += ["--data-dir", str(settings.data_dir)]
+    if settings.offline:
+        argv.append("--offline")
+    return argv
+
+
+def reproduce_parallel(budget: str, only: Sequence[str], settings: Settings, jobs: int,
+                       root: str | Path | None = None,
+                       say: Callable[[str], None] = print) -> tuple[Path, list[dict[str, Any]]]:
+    """Like :func:`reproduce`, with up to ``jobs`` experiments running at once, each in its
+    own process with ``cores // jobs`` threads (never more threads than cores)."""
+    names = list(only) if only else list(REGISTRY)
+    experiments = {n: get(n) for n in names}
+    root = runs_root(root)
+    logs = root / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    rows: dict[str, dict[str, Any]] = {}
+    runnable = []
+    for name, exp in experiments.items():
+        reason = missing_data(exp.datasets, settings) if settings.offline else \
+            _fetch(exp.datasets, settings)
+        if reason:
+            say(f"    {name} skipped: {reason}")
+            rows[name] = row_for(name, None, status="skipped", reason=reason)
+        else:
+            runnable.append(name)
+    seconds = expected_seconds(runnable, budget)
+    order, makespan = schedule(seconds, jobs)
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    started_at = time.perf_counter()
+    pending, running = list(order), {}
+    done = 0
+    if makespan:
+        say(f"{len(order)} experiments on {jobs} lanes of {threads} thread(s); expected "
+            f"{_duration(makespan)}")
+    while pending or running:
+        while pending and len(running) < jobs:
+            name = pending.pop(0)
+            log = (logs / f"{name}.log").open("w")
+            proc = subprocess.Popen(run_argv(name, budget, settings, root), env=env,
+                                    stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL)
+            running[name] = (proc, log)
+            say(f"[{done + len(running)}/{len(order)}] {name} started")
+        time.sleep(0.2)
+        for name, (proc, log) in list(running.items()):
+            if proc.poll() is None:
+                continue
+            log.close()
+            del running[name]
+            done += 1
+            last = _last_run(root, name)
+            if proc.returncode == 0:
+                row = row_for(name, last)
+            else:
+                tail = (logs / f"{name}.log").read_text(errors="replace").strip().splitlines()
+                row = row_for(name, last, status="failed",
+                              reason=tail[-1] if tail else f"exit {proc.returncode}")
+            rows[name] = row
+            elapsed = time.perf_counter() - started_at
+            measured = row.get("measured")
+            say(f"    {name} {row['status']} after {_duration(elapsed)}"
+                + (f": {row['metric']} {measured:.4f}" if measured is not None else ""))
+    ordered = [rows[n] for n in names]
+    index = write_index(root, ordered, title=f"practica reproduce — {budget} budget",
+                        smoke=budget == "smoke")
+    return index, ordered
