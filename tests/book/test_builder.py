@@ -201,3 +201,17 @@ def test_tiny_run_fixture_is_real(reference_runs):
     (path,) = reference_runs.glob("mlp-torch/*")
     assert json.loads((path / "summary.json").read_text())["status"] == "completed"
     assert tiny_run.__doc__
+
+
+def test_budget_of_a_record_made_before_a_setting_was_added():
+    from practica import config as cfgmod
+    from practica.experiments.base import budget_of
+    from practica.experiments.registry import get
+
+    exp = get("colour-unet")
+    default = cfgmod.to_dict(exp.default_config())
+    older = {k: v for k, v in default.items() if k != "learning_rates"}  # added later
+    assert budget_of(exp, older) == "default"
+    assert budget_of(exp, {**older, "lr": 0.5}) == "custom"
+    assert budget_of(exp, {**default, "unknown": 1}) == "custom"
+    assert budget_of(exp, cfgmod.to_dict(exp.resolve_config(smoke=True))) == "smoke"
