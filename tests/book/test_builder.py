@@ -169,6 +169,13 @@ def test_export_keeps_records_and_figures_and_no_machine_paths(reference_runs, t
     assert {"summary.json", "config.json", "metrics.csv", "report.html",
             "plots/accuracy.png"} <= files
     assert not any(name.endswith((".pt", ".npz")) for name in files)  # no checkpoints
+    from PIL import Image
+
+    (original,) = reference_runs.glob("mlp-torch/*/plots/accuracy.png")
+    (exported,) = out.glob("mlp-torch/*/plots/accuracy.png")
+    with Image.open(original) as a, Image.open(exported) as b:
+        assert a.size == b.size  # the same figure, re-encoded with a palette
+    assert exported.stat().st_size <= original.stat().st_size
     for path in out.rglob("*"):
         if path.suffix in (".json", ".csv", ".html", ".txt"):
             text = path.read_text()

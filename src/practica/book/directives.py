@@ -243,9 +243,8 @@ class Directives:
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, dest)
             label = "reference" if run.label == "reference" else "yours"
-            cells.append(f"<figure><img src='{esc(rel.as_posix())}' alt='{esc(caption)}' "
-                         f"loading='lazy'><figcaption>{label} {self._badge(run)}</figcaption>"
-                         "</figure>")
+            cells.append(f"<figure><img src='{esc(rel.as_posix())}' alt='{esc(caption)}'>"
+                         f"<figcaption>{label} {self._badge(run)}</figcaption></figure>")
         return self.state.keep(f"<div class='figure'><div class='cells'>{''.join(cells)}</div>"
                                f"<p class='caption'>{esc(caption)}</p></div>", block=True)
 
