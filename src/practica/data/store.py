@@ -233,38 +233,29 @@ def safe_extract(archive: str | Path, dest: str | Path) -> Path:
     current = archive.name
     try:
         if zipfile.is_zipfile(archive):
-            with zipfile.ZipFile(archive) as zf:
-                members = _zip_members(zf)
-                for m in members:
-                    current = m.source.filename
-                    if m.is_dir:
-                        _real_dir(base, m.parts)
-                    else:
-                        with zf.open(m.source) as stream:
-                            _write_member(base, m, stream, current)
-            return dest
-        with tarfile.open(archive) as tf:
-            members = _tar_members(tf)
+            handle: Any = zipfile.ZipFile(archive)
+            members, open_member = _zip_members(handle), handle.open
+        else:
+            handle = tarfile.open(archive)  # noqa: SIM115 - closed by the with-block below
+            members, open_member = _tar_members(handle), handle.extractfile
+        with handle:
             for m in members:
-                current = m.source.name
+                current = getattr(m.source, "filename", None) or m.source.name
                 if m.is_dir:
                     _real_dir(base, m.parts)
-                else:
-                    stream = tf.extractfile(m.source)
-                    if stream is None:  # pragma: no cover - regular files always have one
-                        raise DataError(f"cannot read {current!r} in {archive}")
-                    with stream:
-                        _write_member(base, m, stream, current)
+                    continue
+                stream = open_member(m.source)
+                if stream is None:  # pragma: no cover - regular files always have one
+                    raise DataError(f"cannot read {current!r} in {archive}")
+                with stream:
+                    _write_member(base, m, stream, current)
     except DataError:
         raise
-    except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM):
+    except _ARCHIVE_READ_ERRORS as exc:
+        writing = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
+        if isinstance(exc, OSError) and exc.errno in writing:
             raise DataError(f"cannot extract {archive.name} into {dest}: {exc.strerror}; free "
                             "space or choose another cache folder (PRACTICA_CACHE)") from None
-        raise DataError(f"{archive} is not a readable tar or zip archive, or is truncated or "
-                        f"corrupt at {current!r} ({describe(exc)}); delete it "
-                        "and fetch it again") from None
-    except _ARCHIVE_READ_ERRORS as exc:
         raise DataError(f"{archive} is not a readable tar or zip archive, or is truncated or "
                         f"corrupt at {current!r} ({describe(exc)}); delete it "
                         "and fetch it again") from None
