@@ -12,6 +12,8 @@ from practica.models.vae import (
     gaussian_kl,
     gaussian_log_density,
     importance_log_likelihood,
+    iwae_bound,
+    log_importance_weights,
     reconstruction_nll,
     reparameterize,
 )
@@ -92,3 +94,32 @@ def test_importance_sampled_likelihood_brackets_log_p_x():
     assert (iwae >= elbo).all()
     assert torch.allclose(iwae, log_px, atol=0.03)
     assert (importance_log_likelihood(model, x, k=1).shape == (2,))
+
+
+def test_iwae_bound_is_log_mean_exp_and_grows_with_k():
+    """L_k = log mean_i w_i exactly; in expectation L_1 (the ELBO) < L_5 < L_50."""
+    log_w = torch.tensor([[0.0, -3.0], [math.log(3.0), -1.0]], dtype=torch.float64)
+    assert torch.allclose(iwae_bound(log_w), torch.tensor(
+        [math.log(2.0), math.log((math.exp(-3) + math.exp(-1)) / 2)], dtype=torch.float64))
+
+    torch.manual_seed(3)
+    model = VAE("mlp", (1, 2, 2), latent=1).double().eval()
+    for p in model.parameters():
+        p.data.mul_(3.0)
+    x = torch.tensor([[[[1.0, 0.0], [1.0, 1.0]]]], dtype=torch.float64)
+    with torch.no_grad():
+        means = [iwae_bound(log_importance_weights(model, x.repeat(3000, 1, 1, 1), k)).mean()
+                 for k in (1, 5, 50)]
+        recon, kl = model.loss_terms(x.repeat(20000, 1, 1, 1))
+    assert means[0] < means[1] - 0.05 < means[2] - 0.1
+    assert abs(float(means[0] + (recon + kl).mean())) < 0.05  # L_1 is the one-sample ELBO
+
+
+def test_iwae_objective_back_propagates_into_encoder_and_decoder():
+    torch.manual_seed(0)
+    model = VAE("mlp", (1, 4, 4), latent=3)
+    x = torch.bernoulli(torch.full((6, 1, 4, 4), 0.3))
+    (-iwae_bound(log_importance_weights(model, x, k=4)).mean()).backward()
+    for name, p in model.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+        assert p.grad.abs().sum() > 0, name  # the encoder is reached through z = μ + σ ε

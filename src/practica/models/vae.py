@@ -300,20 +300,18 @@ class VAE(nn.Module):
         return self.mean_image(self.decode(z))
 
 
-@torch.no_grad()
-def importance_log_likelihood(model: VAE, x: torch.Tensor, k: int = 500,
-                              chunk: int = 100) -> torch.Tensor:
-    """``log p(x) ≈ log (1/k) Σ_i p(x|z_i) p(z_i) / q(z_i|x)``, ``z_i ~ q(z|x)`` (N,).
+def log_importance_weights(model: VAE, x: torch.Tensor, k: int, chunk: int | None = None
+                           ) -> torch.Tensor:
+    """``log w_i = log p(x|z_i) + log p(z_i) − log q(z_i|x)``, ``z_i ~ q(z|x)``: (k, N).
 
-    The importance-weighted bound of Burda et al. (2016): it is ≤ log p(x) in expectation,
-    ≥ the ELBO in expectation, and tends to log p(x) as k grows. Samples are drawn and
-    decoded ``chunk`` at a time per image batch, and combined with a log-sum-exp.
+    The ``z_i`` are reparameterised, so the weights can be back-propagated (the IWAE
+    objective); ``chunk`` samples are decoded at a time per image batch.
     """
     mu, logvar = model.encode(x)
     n, d = mu.shape
     pieces = []
-    for start in range(0, k, chunk):
-        m = min(chunk, k - start)
+    for start in range(0, k, chunk or k):
+        m = min(chunk or k, k - start)
         eps = torch.randn(m, n, d, device=mu.device)
         z = mu + (0.5 * logvar).exp() * eps  # (m, n, d)
         logits = model.decode(z.reshape(m * n, d)).float()
@@ -322,5 +320,25 @@ def importance_log_likelihood(model: VAE, x: torch.Tensor, k: int = 500,
         log_pz = -0.5 * (LOG_2PI + z.pow(2)).sum(-1)
         log_qz = gaussian_log_density(z, mu, logvar)
         pieces.append(log_px_z + log_pz - log_qz)
-    log_w = torch.cat(pieces, dim=0)  # (k, n)
-    return torch.logsumexp(log_w, dim=0) - math.log(k)
+    return torch.cat(pieces, dim=0)
+
+
+def iwae_bound(log_w: torch.Tensor) -> torch.Tensor:
+    """``L_k = log (1/k) Σ_i w_i`` per example, from the (k, N) log-weights.
+
+    The importance-weighted bound of Burda et al. (2016): ``ELBO = L_1 ≤ L_k ≤ L_{k+1} ≤
+    log p(x)`` in expectation, and ``L_k → log p(x)`` as k grows. Trained on (the IWAE), it
+    lets q be broader than the ELBO allows; evaluated with large k, it estimates log p(x).
+    """
+    return torch.logsumexp(log_w, dim=0) - math.log(log_w.shape[0])
+
+
+@torch.no_grad()
+def importance_log_likelihood(model: VAE, x: torch.Tensor, k: int = 500,
+                              chunk: int = 100) -> torch.Tensor:
+    """``log p(x) ≈ log (1/k) Σ_i p(x|z_i) p(z_i) / q(z_i|x)``, ``z_i ~ q(z|x)`` (N,).
+
+    :func:`iwae_bound` with many samples, drawn and decoded ``chunk`` at a time per image
+    batch and combined with a log-sum-exp.
+    """
+    return iwae_bound(log_importance_weights(model, x, k, chunk))
