@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from browser import browser  # noqa: F401 - the headless Chromium fixture
+from browser import browser, firefox  # noqa: F401 - the headless browser fixtures
 
 #: The real data folder, when the environment provides one (CI sets PRACTICA_DATA).
 REAL_DATA = os.environ.get("PRACTICA_DATA")

@@ -27,7 +27,8 @@ MATH_BOXES = ("return Array.from(document.querySelectorAll('math')).map("
 RAW_TEX = re.compile(r"\\(frac|partial|mathbf|sum|top|odot|sigma|begin)\b|\$[^\s$][^$]*\$")
 
 
-def check_site(driver, out: Path, tmp_path: Path) -> list[str]:
+def check_site(driver, out: Path, tmp_path: Path, browser_name: str = "chromium"
+               ) -> list[str]:
     """Every problem a reader would see on the built site, one line each."""
     problems = []
     for page in sorted(out.glob("*.html")):
@@ -54,7 +55,7 @@ def check_site(driver, out: Path, tmp_path: Path) -> list[str]:
             elif parsed.fragment and f"id='{parsed.fragment}'" not in target.read_text() \
                     and f'id="{parsed.fragment}"' not in target.read_text():
                 problems.append(f"{page.name}: anchor {href} does not exist")
-        screenshot(driver, tmp_path, f"book-{page.stem}.png", full_page=True)
+        screenshot(driver, tmp_path, f"book-{browser_name}-{page.stem}.png", full_page=True)
     return problems
 
 
@@ -67,6 +68,18 @@ def test_the_book_renders_in_chromium(browser, tmp_path):
     browser.get((out / "cvbl-2019.html").as_uri())
     assert browser.find_element("css selector", "h2.question").text.startswith("Question 1.1")
     assert browser.execute_script("return document.querySelectorAll('math').length") > 10
+
+
+def test_the_book_renders_in_firefox(firefox, tmp_path):
+    """The same checks in Firefox, whose MathML engine is not Chromium's."""
+    out = tmp_path / "book"
+    build_book(out, default_reference())
+    assert check_site(firefox, out, tmp_path, browser_name="firefox") == []
+    firefox.get((out / "uva-dl-1.html").as_uri())
+    assert firefox.execute_script("return document.querySelectorAll('math').length") > 10
+    widths = firefox.execute_script("return Array.from(document.querySelectorAll('math'))"
+                                    ".map(m => m.getBoundingClientRect().width);")
+    assert min(widths) > 0
 
 
 def test_a_broken_figure_and_a_missing_answer_are_caught(browser, reference_runs, tmp_path):
