@@ -47,8 +47,11 @@ def reproduce(budget: str, only: Sequence[str], settings: Settings,
     experiments = [get(n) for n in names]
     root = runs_root(root)
     rows = []
+    expected = expected_seconds(names, budget)
+    started_at = time.perf_counter()
     for i, exp in enumerate(experiments, 1):
         say(f"[{i}/{len(experiments)}] {exp.name}: {exp.description}")
+        say("    " + progress_line(expected, names[i - 1:], time.perf_counter() - started_at))
         reason = missing_data(exp.datasets, settings) if settings.offline else None
         if reason is None and not settings.offline:
             reason = _fetch(exp.datasets, settings)
@@ -118,6 +121,22 @@ def expected_seconds(names: Sequence[str], budget: str) -> dict[str, float | Non
         run = index.best(name)  # the handout's defaults only: a custom run times another job
         out[name] = run.wall_time_s if run is not None and run.budget == "default" else None
     return out
+
+
+def progress_line(expected: dict[str, float | None], left: Sequence[str], elapsed: float,
+                  jobs: int = 1, now: float | None = None) -> str:
+    """``elapsed 12.0 min; about 1.6 h left (ETA 21:40)``: the time so far and the reference
+    times of the experiments not yet finished, spread over ``jobs`` lanes; runs without a
+    reference time are counted as zero and said."""
+    known = [expected.get(n) for n in left]
+    line = f"elapsed {_duration(elapsed)}"
+    if not any(v is not None for v in known):
+        return line
+    rest = schedule({n: expected.get(n) for n in left}, jobs)[1]
+    finish = time.localtime((time.time() if now is None else now) + rest)
+    line += f"; about {_duration(rest)} left (ETA {time.strftime('%H:%M', finish)})"
+    unknown = sum(v is None for v in known)
+    return line + (f", +{unknown} without a reference time" if unknown else "")
 
 
 def schedule(seconds: dict[str, float | None], jobs: int) -> tuple[list[str], float]:
@@ -206,10 +225,10 @@ def reproduce_parallel(budget: str, only: Sequence[str], settings: Settings, job
             proc = subprocess.Popen(run_argv(name, budget, settings, root), env=env,
                                     stdout=log, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL)
-            running[name] = (proc, log)
+            running[name] = (proc, log, time.perf_counter())
             say(f"[{done + len(running)}/{len(order)}] {name} started")
         time.sleep(0.2)
-        for name, (proc, log) in list(running.items()):
+        for name, (proc, log, _) in list(running.items()):
             if proc.poll() is None:
                 continue
             log.close()
@@ -227,6 +246,12 @@ def reproduce_parallel(budget: str, only: Sequence[str], settings: Settings, job
             measured = row.get("measured")
             say(f"    {name} {row['status']} after {_duration(elapsed)}"
                 + (f": {row['metric']} {measured:.4f}" if measured is not None else ""))
+            now = time.perf_counter()
+            left = {**{n: None if seconds[n] is None else max(0.0, seconds[n] - (now - t0))
+                       for n, (_, _, t0) in running.items()},
+                    **{n: seconds[n] for n in pending}}
+            say(f"    [{done}/{len(order)} done] " + progress_line(left, list(left), elapsed,
+                                                                  jobs))
     ordered = [rows[n] for n in names]
     index = write_index(root, ordered, title=f"practica reproduce — {budget} budget",
                         smoke=budget == "smoke")

@@ -4,9 +4,10 @@ experiments side by side gives exactly the metrics of running them one after ano
 from __future__ import annotations
 
 import json
+import time
 
 from practica import cli
-from practica.reproduce import schedule
+from practica.reproduce import progress_line, schedule
 
 
 def test_longest_first_schedule_and_its_makespan():
@@ -14,6 +15,16 @@ def test_longest_first_schedule_and_its_makespan():
     assert order[:4] == ["b", "c", "e", "a"] and order[-1] == "d"
     assert makespan == 60.0  # lanes: b+a = 60, c+e = 50
     assert schedule({"a": 10.0, "b": 5.0}, 1)[1] == 15.0
+
+
+def test_progress_line_gives_the_time_left_and_the_eta():
+    now = time.mktime((2026, 1, 1, 20, 0, 0, 0, 0, -1))
+    expected = {"a": 600.0, "b": 1800.0, "c": None}
+    assert progress_line(expected, ["a", "b", "c"], 90.0, now=now) == \
+        "elapsed 90 s; about 40.0 min left (ETA 20:40), +1 without a reference time"
+    assert progress_line(expected, ["a", "b"], 0.0, jobs=2, now=now) == \
+        "elapsed 0 s; about 30.0 min left (ETA 20:30)"
+    assert progress_line(expected, ["c"], 4000.0) == "elapsed 66.7 min"
 
 
 def test_plan_prints_reference_times_and_totals(tmp_path, monkeypatch, capsys):
