@@ -222,3 +222,23 @@ def test_budget_of_a_record_made_before_a_setting_was_added():
     assert budget_of(exp, {**older, "lr": 0.5}) == "custom"
     assert budget_of(exp, {**default, "unknown": 1}) == "custom"
     assert budget_of(exp, cfgmod.to_dict(exp.resolve_config(smoke=True))) == "smoke"
+
+
+def test_several_seeds_are_quoted_as_mean_and_spread_and_all_exported(tiny_data, tmp_path):
+    root = tmp_path / "seeds"
+    for seed in (2, 0, 1):
+        tiny_run(root, tiny_data, "--seed", str(seed))
+    summaries = [json.loads(p.read_text()) for p in root.glob("mlp-torch/*/summary.json")]
+    values = [s["metrics"]["test/accuracy"] for s in summaries]
+    assert len(set(values)) > 1  # the seeds really differ, so the spread means something
+    mean = sum(values) / 3
+    sd = (sum((v - mean) ** 2 for v in values) / 2) ** 0.5
+    sources = write_sources(tmp_path / "src", FULL)
+    build_book(tmp_path / "out", root, sources=sources)
+    html = page(tmp_path / "out")
+    assert f"{mean:.4f} ± {sd:.4f}</span> <span class='seeds'>(3 seeds)" in html
+    assert "seed 0: " in html and "seed 1: " in html and "seed 2: " in html
+    assert "seed 0, commit" in html  # the badge and the figure are the seed-0 run's
+
+    export_results(root, tmp_path / "results")
+    assert len(list((tmp_path / "results" / "mlp-torch").glob("*/summary.json"))) == 3

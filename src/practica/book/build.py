@@ -47,6 +47,7 @@ a.prov.reference{color:var(--ref)}a.prov.yours{color:var(--yours)}
 .handout{color:var(--muted);font-size:.9rem;margin-left:.2rem}
 .not-run{background:#fff8e1;border:1px dashed #c69500;border-radius:4px;padding:.05rem .35rem;
 font-size:.9rem}div.not-run.box{display:block;padding:.8rem;margin:1rem 0}
+.seeds{color:#666;font-size:.85rem}
 .figure{margin:1.2rem 0}.figure .cells{display:flex;gap:1rem;flex-wrap:wrap}
 .figure figure{margin:0;flex:1 1 420px;max-width:100%}
 .figure img{max-width:100%;border:1px solid var(--line)}

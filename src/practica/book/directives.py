@@ -30,6 +30,7 @@ from __future__ import annotations
 import ast
 import os
 import shutil
+import statistics
 import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -181,6 +182,9 @@ class Directives:
             css = "value"
             if run.label == "reference":
                 ref_value = value
+                spread = self._over_seeds(experiment, metric, where, digits, percent)
+                if spread is not None:
+                    ref_value, shown = spread
             else:
                 flag = self._flag(experiment, metric, ref_value, value, run, where)
                 if flag:
@@ -197,6 +201,27 @@ class Directives:
             parts.append(f"<span class='handout' title='{esc(t.source)}'>({whose} {sign} "
                          f"{t.value:g})</span>")
         return self.state.keep(" · ".join(parts))
+
+    def _over_seeds(self, experiment: str, metric: str, where: Mapping[str, Any] | None,
+                    digits: int, percent: bool) -> tuple[float, str] | None:
+        """Mean ± standard deviation over the reference seeds of the quoted config, when
+        there are at least two (each seed's run joins the page's table of runs)."""
+        runs = self.reference.seeds(experiment, where)
+        values = [r.metric(metric) for r in runs]
+        if len(runs) < 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                    for v in values):
+            return None
+        for r in runs:
+            self.state.quoted[(r.label, r.experiment, r.run_id)] = r
+        mean, sd = statistics.fmean(values), statistics.stdev(values)
+        each = ", ".join(f"seed {r.seed}: {_number(v, digits)}"
+                         for r, v in zip(runs, values, strict=True))
+        if percent:
+            text = f"{100 * mean:.{max(digits - 2, 0)}f} ± {100 * sd:.{max(digits - 2, 0)}f}%"
+        else:
+            text = f"{_number(mean, digits)} ± {_number(sd, digits)}"
+        return mean, (f"<span title='{esc(each)}'>{text}</span> <span class='seeds'>"
+                      f"({len(runs)} seeds)</span>")
 
     def _flag(self, experiment: str, metric: str, ref: Any, yours: Any,
               run: RunRecord, where: Mapping[str, Any] | None) -> str | None:

@@ -145,7 +145,9 @@ class RunIndex:
             self._runs.setdefault(name, []).append(
                 RunRecord(name, run_dir, summary, config, self.label))
         for runs in self._runs.values():
-            runs.sort(key=lambda r: (BUDGET_ORDER.get(r.budget, 3), -_stamp(r), r.run_id))
+            # the handout's defaults first, then seed 0 (other seeds are aggregated), newest
+            runs.sort(key=lambda r: (BUDGET_ORDER.get(r.budget, 3), r.seed not in (0, None),
+                                     -_stamp(r), r.run_id))
 
     def __contains__(self, experiment: str) -> bool:
         return experiment in self._runs
@@ -164,14 +166,19 @@ class RunIndex:
         best = self.best(experiment, where)
         if best is None:
             return []
-        return [r for r in self._runs[experiment] if r.budget == best.budget
-                and r.config.get("config") == best.config.get("config")]
+        one_each: dict[Any, RunRecord] = {}  # a seed run twice counts once (the first)
+        for r in self._runs[experiment]:
+            if _same_job(r, best):
+                one_each.setdefault(r.seed, r)
+        return list(one_each.values())
 
     def distinct(self, experiment: str) -> list[RunRecord]:
-        """The newest run of each distinct config and budget (what export keeps)."""
-        out: dict[tuple[str, str], RunRecord] = {}
+        """The newest run of each distinct config, budget and seed (what export keeps)."""
+        out: dict[tuple[str, str, Any], RunRecord] = {}
         for r in self._runs.get(experiment, []):
-            key = (r.budget, json.dumps(r.config.get("config"), sort_keys=True))
+            config = "" if r.budget in ("default", "smoke") else \
+                json.dumps(r.config.get("config"), sort_keys=True)
+            key = (r.budget, config, r.seed)
             if key not in out or _stamp(r) > _stamp(out[key]):
                 out[key] = r
         return list(out.values())
@@ -186,6 +193,14 @@ class RunIndex:
         if len(values) < 3:
             return None
         return 3 * statistics.stdev(values)
+
+
+def _same_job(a: RunRecord, b: RunRecord) -> bool:
+    """Runs of one config and budget, other seeds. A default (or smoke) budget is one job
+    even when an older record lacks a setting added since (it ran at that default)."""
+    if a.budget != b.budget:
+        return False
+    return a.budget in ("default", "smoke") or a.config.get("config") == b.config.get("config")
 
 
 def _matches(run: RunRecord, where: Mapping[str, Any] | None) -> bool:
