@@ -91,6 +91,26 @@ def test_palindrome_sweep_runs_every_point_and_plots(tmp_path) -> None:
     assert "Accuracy against palindrome length" in (path / "report.html").read_text()
 
 
+def test_forget_bias_shifts_the_lstm_forget_gate_only(tmp_path, capsys) -> None:
+    cfg = PalindromeConfig(model="lstm", length=6, hidden=64)
+    plain = build_model(cfg, seed=3)
+    biased = build_model(PalindromeConfig(model="lstm", length=6, hidden=64, forget_bias=1.0),
+                         seed=3)
+    assert torch.allclose(biased.b_f, plain.b_f + 1.0)  # same draw, shifted by exactly 1
+    for name, p in plain.named_parameters():
+        if name != "b_f":
+            assert torch.equal(p, dict(biased.named_parameters())[name]), name
+    assert run(tmp_path, None, "palindrome-rnn", "--set", "forget_bias=1") == 2
+    assert "the vanilla RNN has no forget gate" in capsys.readouterr().err
+    assert run(tmp_path, None, "palindrome-sweep", *TINY, "--set", "lengths=3", "--set",
+               "seeds=1", "--set", "steps=10", "--set", "eval_every=10", "--set",
+               "forget_bias=1") == 0
+    path, _ = only_run(tmp_path, "palindrome-sweep")
+    bias = {m: json.loads((path / "children" / f"{m}-T03-seed0" / "config.json").read_text())
+            ["config"]["forget_bias"] for m in ("rnn", "lstm")}
+    assert bias == {"rnn": 0.0, "lstm": 1.0}
+
+
 def test_odd_even_gap() -> None:
     zigzag = {5: 0.9, 6: 1.0, 7: 0.8, 8: 0.9, 9: 0.7}
     # even T: 1.0 − 0.85 = 0.15, 0.9 − 0.75 = 0.15; odd T: 0.8 − 0.95 = −0.15

@@ -28,6 +28,7 @@ from torch import nn
 from ..config import non_negative, option, positive
 from ..context import RunContext
 from ..data.palindromes import DIGITS, ENCODINGS, PalindromeDataset, stream_seed
+from ..errors import ConfigError
 from ..models.rnn import LSTM, VanillaRNN
 from ..records.atomic import save_figure
 from ..report.html import esc
@@ -55,6 +56,9 @@ class PalindromeConfig:
     optimizer: str = option("rmsprop", "optimiser", choices=OPTIMIZERS)
     lr: float = positive("learning rate", 1e-3)
     clip_grad_norm: float = non_negative("clip the gradient norm to this (0: off)", 10.0)
+    forget_bias: float = option(0.0, "LSTM: added to the forget-gate bias b_f at "
+                                "initialisation (0: the handout's model; 1: the usual remedy "
+                                "for long lags)")
     steps: int = positive("training steps (the most, when stopping early)", 10000)
     eval_every: int = positive("evaluate on the validation palindromes every this many "
                                "steps", 500)
@@ -80,10 +84,14 @@ def model_seed(settings_seed: int, replicate: int) -> int:
 def build_model(cfg: PalindromeConfig, seed: int, seq_length: int | None = None) -> nn.Module:
     """The RNN or LSTM for inputs of ``T − 1`` steps, initialised from ``seed``."""
     torch.manual_seed(seed)
-    cls = VanillaRNN if cfg.model == "rnn" else LSTM
     input_dim = 1 if cfg.encoding == "digit" else DIGITS
     steps = seq_length if seq_length is not None else cfg.length - 1
-    return cls(steps, input_dim, cfg.hidden, DIGITS)
+    if cfg.model == "rnn":
+        if cfg.forget_bias:
+            raise ConfigError("forget_bias: the vanilla RNN has no forget gate; use "
+                              "model=lstm or forget_bias=0")
+        return VanillaRNN(steps, input_dim, cfg.hidden, DIGITS)
+    return LSTM(steps, input_dim, cfg.hidden, DIGITS, forget_bias=cfg.forget_bias)
 
 
 def run_palindrome(cfg: PalindromeConfig, ctx: RunContext) -> dict[str, float]:
@@ -141,7 +149,8 @@ def run_sweep(cfg: SweepConfig, ctx: RunContext) -> dict[str, float]:
         for length in cfg.lengths:
             for rep in range(cfg.seeds):
                 point = PalindromeConfig(**{**base, "model": model, "length": length,
-                                            "replicate": rep})
+                                            "replicate": rep, "forget_bias":
+                                            cfg.forget_bias if model == "lstm" else 0.0})
                 summary = child(ctx, point_label(model, length, rep), POINT, point)
                 acc[model].setdefault(length, []).append(summary["metrics"]["test/accuracy"])
                 steps[model].setdefault(length, []).append(int(summary["steps_trained"]))

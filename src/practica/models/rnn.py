@@ -155,11 +155,16 @@ class LSTM(_SequenceClassifier):
         input_dim: size ``d`` of ``x(t)`` (1 for raw digits, 10 for one-hot digits).
         num_hidden: hidden/cell units ``n``.
         num_classes: output classes ``k``.
+        forget_bias: added to ``b_f`` at initialisation. 0 is the handout's model
+            (``f ≈ σ(0) = ½`` at first: half the cell is forgotten per step); 1 starts the
+            forget gates near ``σ(1) ≈ 0.73``, the remedy of Gers et al. (2000) and
+            Jozefowicz et al. (2015) for long time lags.
     """
 
     GATES: tuple[str, ...] = ("g", "i", "f", "o")
 
-    def __init__(self, seq_length: int, input_dim: int, num_hidden: int, num_classes: int) -> None:
+    def __init__(self, seq_length: int, input_dim: int, num_hidden: int, num_classes: int,
+                 forget_bias: float = 0.0) -> None:
         super().__init__()
         self.seq_length = seq_length
         self.input_dim = input_dim
@@ -172,6 +177,8 @@ class LSTM(_SequenceClassifier):
             setattr(self, f"b_{gate}", _uniform_parameter((num_hidden,), bound))
         self.W_ph = _uniform_parameter((num_classes, num_hidden), bound)
         self.b_p = _uniform_parameter((num_classes,), bound)
+        with torch.no_grad():
+            self.b_f += forget_bias
 
     def _gate(self, gate: str, x_t: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
         """Pre-activation ``W_·x x(t) + W_·h h(t−1) + b_·`` of one gate."""
