@@ -111,6 +111,26 @@ def test_forget_bias_shifts_the_lstm_forget_gate_only(tmp_path, capsys) -> None:
     assert bias == {"rnn": 0.0, "lstm": 1.0}
 
 
+def test_lstm_remedies_study_changes_one_thing_each_and_judges_on_validation(tmp_path):
+    assert run(tmp_path, None, "palindrome-lstm-remedies", *TINY, "--set", "lengths=4,20",
+               "--set", "seeds=1", "--set", "steps=20", "--set", "eval_every=10",
+               "--set", "patience=10") == 0
+    path, summary = only_run(tmp_path, "palindrome-lstm-remedies")
+    configs = {p.name: json.loads((p / "config.json").read_text())["config"]
+               for p in (path / "children").iterdir()}
+    assert len(configs) == 8 and all(c["model"] == "lstm" for c in configs.values())
+    assert configs["forget-bias-T20-seed0"]["forget_bias"] == 1.0
+    assert configs["handout-T20-seed0"]["forget_bias"] == 0.0
+    assert configs["lr-by-length-T04-seed0"]["lr"] == pytest.approx(1e-3)  # T ≤ 10: as is
+    assert configs["lr-by-length-T20-seed0"]["lr"] == pytest.approx(5e-4)
+    assert configs["more-steps-T20-seed0"]["steps"] == 60
+    m = summary["metrics"]
+    val = json.loads((path / "children" / "handout-T04-seed0" / "summary.json").read_text())
+    assert m["handout/T4/val_accuracy_mean"] == val["metrics"]["val/accuracy"]
+    assert summary["best"] == max(summary["remedies"], key=lambda r: m[f"{r}/val_accuracy_mean"])
+    assert (path / "plots" / "remedies_vs_length.png").is_file()
+
+
 def test_odd_even_gap() -> None:
     zigzag = {5: 0.9, 6: 1.0, 7: 0.8, 8: 0.9, 9: 0.7}
     # even T: 1.0 − 0.85 = 0.15, 0.9 − 0.75 = 0.15; odd T: 0.8 − 0.95 = −0.15
