@@ -9,7 +9,15 @@ import torch
 
 from practica.evaluation.generative import DigitClassifier
 from practica.experiments.gan import AlternatingAdam, gan_step, interpolate
-from practica.models.gan import GAN, Discriminator, Generator, discriminator_loss, generator_loss
+from practica.models.gan import (
+    GAN,
+    ConvDiscriminator,
+    ConvGenerator,
+    Discriminator,
+    Generator,
+    discriminator_loss,
+    generator_loss,
+)
 
 
 def test_shapes_and_ranges():
@@ -21,6 +29,24 @@ def test_shapes_and_ranges():
     d = Discriminator((1, 28, 28), dropout=0.3)
     assert d(out).shape == (5,)
     assert [m.out_features for m in d.net if isinstance(m, torch.nn.Linear)] == [512, 256, 1]
+
+
+def test_dcgan_shapes_ranges_and_layers():
+    torch.manual_seed(0)
+    g = ConvGenerator(100, (1, 28, 28))
+    out = g(torch.randn(5, 100))
+    assert out.shape == (5, 1, 28, 28) and out.abs().max() <= 1
+    assert [m.out_channels for m in g.net if isinstance(m, torch.nn.ConvTranspose2d)] == [64, 1]
+    d = ConvDiscriminator((1, 28, 28), dropout=0.3)
+    assert d(out).shape == (5,)
+    assert [m.out_channels for m in d.net if isinstance(m, torch.nn.Conv2d)] == [64, 128]
+    both = GAN(100, (1, 28, 28), arch="dcgan")
+    assert isinstance(both.generator, ConvGenerator) and both.sample(3).shape == (3, 1, 28, 28)
+    # the gradient of D's logit reaches every generator weight
+    d(g(torch.randn(4, 100))).sum().backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in g.parameters())
+    with pytest.raises(ValueError, match="28×28"):
+        ConvGenerator(100, (1, 32, 32))
 
 
 def test_losses_on_hand_computed_values():

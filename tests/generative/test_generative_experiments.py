@@ -28,11 +28,12 @@ def finished(tmp_path, name):
     return path, summary
 
 
-def test_gan_mnist(tiny_mnist, tmp_path):
-    assert run(tmp_path, tiny_mnist, "gan-mnist", "--set", "steps=4", "--set", "eval_every=2",
+@pytest.mark.parametrize("name", ["gan-mnist", "gan-mnist-dcgan"])
+def test_gan_mnist(tiny_mnist, tmp_path, name):
+    assert run(tmp_path, tiny_mnist, name, "--set", "steps=4", "--set", "eval_every=2",
                "--set", "batch_size=16", "--set", "eval_samples=64", "--set",
                "classifier_steps=3") == 0
-    path, summary = finished(tmp_path, "gan-mnist")
+    path, summary = finished(tmp_path, name)
     plots = {p.name for p in (path / "plots").glob("*.png")}
     assert {"samples_1_start_step0.png", "samples_2_halfway_step2.png",
             "samples_3_end_step4.png", "interpolation.png", "fid.png",

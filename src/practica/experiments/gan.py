@@ -31,7 +31,7 @@ from ..config import option, positive
 from ..context import RunContext
 from ..evaluation.figures import save_grid, save_rows
 from ..evaluation.generative import SampleScorer, classify, load_or_train_classifier
-from ..models.gan import GAN, GENERATOR_LOSSES, discriminator_loss, generator_loss
+from ..models.gan import ARCHITECTURES, GAN, GENERATOR_LOSSES, discriminator_loss, generator_loss
 from ..report.plots import xy_plot
 from ..train import EpochBatches, LoopConfig, Trainer
 from .base import Experiment
@@ -43,6 +43,9 @@ DATASETS = ("mnist", "fashion-mnist")
 @dataclass
 class GANConfig:
     dataset: str = option("mnist", "training images", choices=DATASETS)
+    arch: str = option("mlp", "networks: mlp (the handout's fully connected G and D) or "
+                       "dcgan (two transposed convolutions / two convolutions)",
+                       choices=ARCHITECTURES)
     latent: int = positive("noise dimension", 100)
     batch_size: int = positive("minibatch size (real and generated each)", 64)
     lr: float = positive("Adam learning rate of both networks", 2e-4)
@@ -158,7 +161,7 @@ def run(cfg: GANConfig, ctx: RunContext) -> dict[str, float]:
     classifier.to(ctx.device)
     scorer = SampleScorer(classifier, real_test)
     seed = ctx.settings.seed
-    model = GAN(cfg.latent, tuple(train.shape[1:]), dropout=cfg.dropout)
+    model = GAN(cfg.latent, tuple(train.shape[1:]), dropout=cfg.dropout, arch=cfg.arch)
     optimizers = AlternatingAdam(model, cfg.lr, cfg.beta1)
     sampler = EpochBatches(len(train), cfg.batch_size, seed=seed)
     fixed_z = torch.randn(25, cfg.latent, generator=torch.Generator().manual_seed(seed + 1))
@@ -225,6 +228,8 @@ def run(cfg: GANConfig, ctx: RunContext) -> dict[str, float]:
             "train/d_fake": final["train"]["d_fake"]}
 
 
+SMOKE = {"steps": 40, "eval_every": 20, "eval_samples": 500, "classifier_steps": 60}
+
 EXPERIMENTS = [Experiment(
     name="gan-mnist",
     handout="CVbL 2019 §4 (questions 4.1–4.3: GAN on MNIST)",
@@ -234,5 +239,16 @@ EXPERIMENTS = [Experiment(
     config_cls=GANConfig,
     run=run,
     datasets=("mnist",),  # the default; --set dataset=fashion-mnist also works
-    smoke={"steps": 40, "eval_every": 20, "eval_samples": 500, "classifier_steps": 60},
+    smoke=SMOKE,
+), Experiment(
+    name="gan-mnist-dcgan",
+    handout="CVbL 2019 §4 (a convolutional GAN beside the handout's)",
+    description="DCGAN (G: 100 → 128×7×7 → two 4×4/2 transposed convolutions → 28×28; D: "
+                "two 4×4/2 convolutions → 1), same losses, optimiser, batch and scores as "
+                "gan-mnist",
+    config_cls=GANConfig,
+    run=run,
+    datasets=("mnist",),
+    defaults={"arch": "dcgan"},
+    smoke=SMOKE,
 )]

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 GENERATOR_LOSSES = ("non-saturating", "minimax")
+ARCHITECTURES = ("mlp", "dcgan")
 
 
 class Generator(nn.Module):
@@ -63,14 +64,69 @@ class Discriminator(nn.Module):
         return self.net(x.flatten(1)).squeeze(1)
 
 
-class GAN(nn.Module):
-    """Generator and discriminator held together (one state dict, one ``.to()``)."""
+class ConvGenerator(nn.Module):
+    """DCGAN's generator (Radford et al. 2016) for 28×28 images: ``z (N, latent) →
+    (N, C, 28, 28)`` in [−1, 1].
+
+    latent → 128×7×7 (Linear, BatchNorm, ReLU) → 64×14×14 (4×4 stride-2 transposed
+    convolution, BatchNorm, ReLU) → C×28×28 (4×4 stride-2 transposed convolution, tanh).
+    """
 
     def __init__(self, latent: int = 100, image_shape: tuple[int, int, int] = (1, 28, 28),
+                 width: int = 64) -> None:
+        super().__init__()
+        c, h, w = image_shape
+        if (h, w) != (28, 28):
+            raise ValueError(f"the DCGAN generator makes 28×28 images, not {h}×{w}")
+        self.latent, self.image_shape = latent, tuple(image_shape)
+        self.project = nn.Sequential(nn.Linear(latent, 2 * width * 7 * 7, bias=False),
+                                     nn.BatchNorm1d(2 * width * 7 * 7), nn.ReLU())
+        self.net = nn.Sequential(
+            nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1, bias=False),
+            nn.BatchNorm2d(width), nn.ReLU(),
+            nn.ConvTranspose2d(width, c, 4, stride=2, padding=1), nn.Tanh())
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(self.project(z).view(len(z), -1, 7, 7))
+
+
+class ConvDiscriminator(nn.Module):
+    """DCGAN's discriminator for 28×28 images: ``image → logit``.
+
+    C×28×28 → 64×14×14 (4×4 stride-2 convolution, LeakyReLU 0.2) → 128×7×7 (4×4
+    stride-2 convolution, BatchNorm, LeakyReLU 0.2) → Linear → 1, optional dropout.
+    """
+
+    def __init__(self, image_shape: tuple[int, int, int] = (1, 28, 28), width: int = 64,
                  dropout: float = 0.0) -> None:
         super().__init__()
-        self.generator = Generator(latent, image_shape)
-        self.discriminator = Discriminator(image_shape, dropout=dropout)
+        c = image_shape[0]
+        self.net = nn.Sequential(
+            nn.Conv2d(c, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
+            nn.Conv2d(width, 2 * width, 4, stride=2, padding=1, bias=False),
+            nn.BatchNorm2d(2 * width), nn.LeakyReLU(0.2), nn.Flatten(),
+            nn.Dropout(dropout) if dropout else nn.Identity(),
+            nn.Linear(2 * width * 7 * 7, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).squeeze(1)
+
+
+class GAN(nn.Module):
+    """Generator and discriminator held together (one state dict, one ``.to()``):
+    ``arch="mlp"`` the handout's fully connected pair, ``"dcgan"`` the convolutional one."""
+
+    def __init__(self, latent: int = 100, image_shape: tuple[int, int, int] = (1, 28, 28),
+                 dropout: float = 0.0, arch: str = "mlp") -> None:
+        super().__init__()
+        if arch == "mlp":
+            self.generator: nn.Module = Generator(latent, image_shape)
+            self.discriminator: nn.Module = Discriminator(image_shape, dropout=dropout)
+        elif arch == "dcgan":
+            self.generator = ConvGenerator(latent, image_shape)
+            self.discriminator = ConvDiscriminator(image_shape, dropout=dropout)
+        else:
+            raise ValueError(f"arch must be one of {', '.join(ARCHITECTURES)}, got {arch!r}")
 
     @property
     def latent(self) -> int:
