@@ -152,12 +152,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("data", help="find, verify or download the data sets")
     p.add_argument("action", choices=("status", "verify", "fetch"))
-    p.add_argument("names", nargs="*", help="data sets (default: all)")
+    p.add_argument("names", nargs="*", help="data sets, or all (status and verify: all by "
+                   "default; fetch: name them or say all)")
     p.add_argument("--data-dir", help="folder with the data sets")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--allow-modified", action="store_true", help="verify: accept files "
                    "that read correctly but whose checksums differ from the official ones "
                    "(e.g. a re-ordered test batch)")
+    p.add_argument("--offline", action="store_true", help="fetch: never touch the network "
+                   "(only files already in the cache are used)")
+    p.add_argument("--tweets-size", metavar="N|full", help="fetch tweets: 'full' (all 1.6 M "
+                   "training tweets and the 359 hand-labelled test tweets) or an even number "
+                   "of tweets, half of each sentiment, split 80/20 into train/test "
+                   "(default 100000)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="fetch tweets: seed of the subset and of the order (default 0)")
 
     p = sub.add_parser("generate", help="continue a prompt with a trained textgen-lstm run")
     p.add_argument("run_dir", help="a textgen-lstm run directory (or its model.pt)")
@@ -417,54 +426,67 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
 
 def cmd_data(args: argparse.Namespace) -> int:
     from .data import DATASETS
-    from .data.store import data_roots, download
+    from .data.sources import SOURCES, checksum_kind
+    from .data.store import data_roots
 
-    names = args.names or list(DATASETS)
+    if args.action == "fetch" and not args.names:
+        raise PracticaError(f"name the data sets to fetch, or all: practica data fetch NAME … "
+                            f"| all (known: {', '.join(DATASETS)})")
+    names = list(DATASETS) if not args.names or args.names == ["all"] else args.names
     unknown = [n for n in names if n not in DATASETS]
     if unknown:
         raise PracticaError(f"unknown data set(s) {', '.join(unknown)}; "
-                            f"known: {', '.join(DATASETS)}")
+                            f"known: {', '.join(DATASETS)} (or all)")
+    if args.action == "fetch":
+        return _data_fetch(args, names)
     status = 0
     if args.action == "status":
         print("data roots searched: " + ", ".join(str(r) for r in data_roots(args.data_dir)))
     for name in names:
         info = DATASETS[name]
         where = info.locate(args.data_dir)
+        kind = checksum_kind(name)
         if args.action == "status":
-            state = f"found: {where}" if where else f"missing — {info.how_to_get}"
-            print(f"{name:<14} {state}")
-        elif args.action == "verify":
-            if where is None:
-                print(f"{name}: missing — {info.how_to_get}")
-                status = 1
-                continue
-            report = info.verify(where)
-            modified = report.valid and report.modified and not args.allow_modified
-            state = ("MODIFIED" if modified else "valid (modified copy accepted)"
-                     if report.valid and report.modified else
-                     "valid" if report.valid else "INVALID")
-            print(f"{name}: {state} ({where})")
-            for line in report.lines:
-                print(f"    {line}")
-            if modified:
-                print(f"    not the official files ({', '.join(report.modified)}); "
-                      "accept them with --allow-modified")
-            status |= 0 if report.valid and not modified else 1
-        else:
-            if where is not None:
-                print(f"{name}: already present at {where}")
-                continue
-            for item in info.downloads:
-                dest = download(item, _fetch_dir(name), progress=_progress(args))
-                print(f"{name}: downloaded {dest} (checksum verified)")
+            state = f"found: {where}" if where else f"missing — {SOURCES[name].command()}"
+            print(f"{name:<18} {state}  [checksum: {kind}]")
+            continue
+        if where is None:
+            print(f"{name}: missing — {SOURCES[name].command()}")
+            status = 1
+            continue
+        report = info.verify(where)
+        modified = report.valid and report.modified and not args.allow_modified
+        state = ("MODIFIED" if modified else "valid (modified copy accepted)"
+                 if report.valid and report.modified else
+                 "valid" if report.valid else "INVALID")
+        print(f"{name}: {state} ({where})")
+        print(f"    checksum kind: {kind}")
+        for line in report.lines:
+            print(f"    {line}")
+        if modified:
+            print(f"    not the official files ({', '.join(report.modified)}); "
+                  "accept them with --allow-modified")
+        status |= 0 if report.valid and not modified else 1
     return status
 
 
-def _fetch_dir(name: str):
-    from .data.mnist import SETS
-    from .data.store import cache_dir
+def _data_fetch(args: argparse.Namespace, names: list[str]) -> int:
+    from .data.fetch import FAILED, fetch, fetch_many, format_table
+    from .data.sentiment140 import parse_size
+    from .data.sources import FetchOptions, format_size
 
-    return cache_dir() / SETS[name].folders[0] if name in SETS else cache_dir()
+    options = FetchOptions(tweets_size=parse_size(args.tweets_size), seed=args.seed,
+                           tweets_explicit=args.tweets_size is not None)
+    kwargs = {"data_dir": args.data_dir, "offline": args.offline,
+              "progress": _progress(args), "options": options}
+    if len(names) == 1 and args.names != ["all"]:
+        outcome = fetch(names[0], **kwargs)
+        size = f", {format_size(outcome.size)} on disk" if outcome.size else ""
+        print(f"{outcome.name}: {outcome.state}{size} — {outcome.detail}")
+        return 0
+    outcomes = fetch_many(names, **kwargs)
+    print(format_table(outcomes))
+    return 1 if any(o.state == FAILED for o in outcomes) else 0
 
 
 def cmd_generate(args: argparse.Namespace) -> int:

@@ -100,7 +100,7 @@ def test_locate_and_load_through_the_data_roots(tmp_path, monkeypatch) -> None:
     write(folder, "text,sentiment\na,1\nb,0\n", "tweets_train.csv")
     write(folder, "text,sentiment\nc,0\n", "tweets_test.csv")
     assert tweets.locate() is None
-    with pytest.raises(DataError, match="tweets not found .* cannot be downloaded"):
+    with pytest.raises(DataError, match="tweets not found .*practica data fetch tweets"):
         tweets.load()
     assert tweets.locate(tmp_path / "data") == folder
     monkeypatch.setenv("PRACTICA_DATA", str(tmp_path / "data"))

@@ -76,7 +76,8 @@ def test_wrong_architecture_is_refused(tmp_path):
 def test_imagenet_weights_come_only_from_the_hub_cache(saved, tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     monkeypatch.setattr(torch.hub, "_hub_dir", None)
-    with pytest.raises(PracticaError, match="not in the torch hub cache.*no internet"):
+    with pytest.raises(PracticaError,
+                       match="not in the torch hub cache.*data fetch resnet18-imagenet"):
         resnet18(2, "imagenet")
     cached = pretrained.hub_checkpoint()
     cached.parent.mkdir(parents=True)

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from . import cifar10, coco_captioning, colour, galaxy_zoo, hymenoptera, mnist, text, tweets
+from . import (
+    cifar10,
+    coco_captioning,
+    colour,
+    galaxy_zoo,
+    hymenoptera,
+    imagenet_weights,
+    mnist,
+    text,
+    tweets,
+)
 from .base import DatasetInfo, ImageDataset, Split, VerifyReport, validation_split
 
 # One entry a line; `practica data status` lists them in this order.
@@ -16,6 +26,7 @@ _INFOS = (
     hymenoptera.INFO,
     text.INFO,
     galaxy_zoo.INFO,
+    imagenet_weights.INFO,
 )
 DATASETS: dict[str, DatasetInfo] = {info.name: info for info in _INFOS}
 

@@ -51,7 +51,8 @@ OFFICIAL_MD5 = {
     "batches.meta": "5ff9c542aee3614f3951f8cda6e48888",
 }
 DOWNLOAD = Download(url="https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
-                    filename="cifar-10-python.tar.gz", md5="c58f30108f718f92721af3b95e74349a")
+                    filename="cifar-10-python.tar.gz", md5="c58f30108f718f92721af3b95e74349a",
+                    size=170_498_071)
 HOW_TO_GET = ("run `practica data fetch cifar10` with network access, or put "
               "cifar-10-python.tar.gz (or the extracted cifar-10-batches-py/ folder) in a "
               "folder given by --data-dir or PRACTICA_DATA")

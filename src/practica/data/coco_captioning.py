@@ -14,7 +14,9 @@ Layout of the folder (as distributed in ``coco_captioning.zip``)::
 
 ``image_idxs[k]`` is the row of the feature file holding the image of caption ``k``. The
 folder is searched as ``<root>/coco_captioning/`` and ``<root>/`` of each data root.
-Nothing is downloaded: there is no published checksum for the archive.
+``practica data fetch coco-captioning`` downloads CS231n's archive (no checksum is
+published for it: its member list is checked before it is kept, and the extracted folder is
+checked by ``practica data verify``) and extracts it into the cache.
 """
 
 from __future__ import annotations
@@ -27,14 +29,36 @@ import numpy as np
 
 from ..errors import DataError, describe
 from .base import DatasetInfo, VerifyReport
-from .store import data_roots
+from .store import Download, data_roots
 
 CAPTIONS_FILE = "coco2014_captions.h5"
 VOCAB_FILE = "coco2014_vocab.json"
 FOLDERS = ("coco_captioning", "")
 SPECIAL_TOKENS = ("<NULL>", "<START>", "<END>")
-HOW_TO_GET = ("download coco_captioning.zip from the CS231n assignment 3 materials, unzip "
-              "it and put the coco_captioning/ folder under --data-dir or PRACTICA_DATA")
+ARCHIVE = "coco_captioning.zip"
+HOW_TO_GET = ("run `practica data fetch coco-captioning` with network access (CS231n's "
+              "coco_captioning.zip, about 1 GB), or unzip that file and put the "
+              "coco_captioning/ folder under --data-dir or PRACTICA_DATA")
+
+
+def check_archive(path: Path) -> None:
+    """Raise DataError unless ``path`` is a zip holding the captions and the vocabulary."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = {n.rsplit("/", 1)[-1] for n in zf.namelist()}
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise DataError(f"{ARCHIVE} is not a readable zip file ({exc})") from None
+    missing = [n for n in (CAPTIONS_FILE, VOCAB_FILE) if n not in names]
+    if missing:
+        raise DataError(f"{ARCHIVE} lacks {', '.join(missing)}; not CS231n's COCO captioning "
+                        "archive")
+
+
+DOWNLOAD = Download(url="http://cs231n.stanford.edu/coco_captioning.zip", filename=ARCHIVE,
+                    mirrors=("https://cs231n.stanford.edu/coco_captioning.zip",),
+                    check=check_archive)
 
 
 @dataclass(frozen=True)

@@ -23,15 +23,20 @@ from pathlib import Path
 
 from ..errors import DataError
 from .base import DatasetInfo, VerifyReport
-from .store import data_roots
+from .store import Download, data_roots, file_digest
 
 FOLDER = "hymenoptera_data"
 ARCHIVE = "hymenoptera_data.zip"
 SPLITS = ("train", "val")
 #: What torchvision's ImageFolder accepts as images.
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
-HOW_TO_GET = ("put hymenoptera_data.zip (the PyTorch transfer-learning tutorial's file) or "
-              "its extracted hymenoptera_data/ folder in a folder given by --data-dir or "
+#: The tutorial's file; its SHA-256 is the one the PyTorch tutorials' download script checks.
+DOWNLOAD = Download(url="https://download.pytorch.org/tutorial/hymenoptera_data.zip",
+                    filename=ARCHIVE, size=47_286_322,
+                    sha256="fbc41b31d544714d18dd1230b1e2b455e1557766e13e67f9f5a7a23af7c02209")
+HOW_TO_GET = ("run `practica data fetch hymenoptera` with network access, or put "
+              "hymenoptera_data.zip (the PyTorch transfer-learning tutorial's file) or its "
+              "extracted hymenoptera_data/ folder in a folder given by --data-dir or "
               "PRACTICA_DATA")
 
 
@@ -162,6 +167,12 @@ def load(data_dir: str | Path | None = None) -> FolderDataset:
 
 def verify(source: Path) -> VerifyReport:
     report = VerifyReport("hymenoptera", source, valid=False)
+    if source.is_file() and source.name == ARCHIVE:
+        same = file_digest(source) == DOWNLOAD.sha256
+        report.lines.append(f"{ARCHIVE}: sha256 {'matches' if same else 'DIFFERS from'} the "
+                            "official file" + ("" if same else " (a re-packed copy?)"))
+        if not same:
+            report.modified.append(ARCHIVE)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -15,7 +15,7 @@ import gzip
 import hashlib
 import math
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -47,9 +47,14 @@ class IdxSet:
     raw_md5: dict[str, str]
     classes: tuple[str, ...]
     description: str
+    mirror_url: str = ""  # tried when base_url fails
+    gz_size: dict[str, int] = field(default_factory=dict)  # bytes of each .gz download
 
     def downloads(self) -> tuple[Download, ...]:
-        return tuple(Download(self.base_url + FILES[k] + ".gz", FILES[k] + ".gz", md5=md5)
+        mirrors = (self.mirror_url,) if self.mirror_url else ()
+        return tuple(Download(self.base_url + FILES[k] + ".gz", FILES[k] + ".gz", md5=md5,
+                              mirrors=tuple(m + FILES[k] + ".gz" for m in mirrors),
+                              size=self.gz_size.get(k))
                      for k, md5 in self.gz_md5.items())
 
     def how_to_get(self) -> str:
@@ -71,6 +76,9 @@ MNIST = IdxSet(
              "test_labels": "27ae3e4e09519cfbb04c329615203637"},
     classes=tuple(str(i) for i in range(10)),
     description="MNIST: 60,000 + 10,000 28×28 handwritten digits",
+    mirror_url="http://yann.lecun.com/exdb/mnist/",
+    gz_size={"train_images": 9_912_422, "train_labels": 28_881, "test_images": 1_648_877,
+             "test_labels": 4_542},
 )
 FASHION_MNIST = IdxSet(
     name="fashion-mnist", folders=("fashion-mnist", "FashionMNIST/raw"),
@@ -84,6 +92,8 @@ FASHION_MNIST = IdxSet(
     classes=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
              "Sneaker", "Bag", "Ankle boot"),
     description="Fashion-MNIST: 60,000 + 10,000 28×28 clothing images, 10 classes",
+    gz_size={"train_images": 26_421_880, "train_labels": 29_515, "test_images": 4_422_102,
+             "test_labels": 5_148},
 )
 SETS = {s.name: s for s in (MNIST, FASHION_MNIST)}
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import http.client
 import io
 import lzma
 import os
@@ -22,13 +23,13 @@ import pickle
 import shutil
 import stat
 import tarfile
-import tempfile
+import time
 import urllib.error
 import urllib.request
 import zipfile
 import zlib
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -61,12 +62,21 @@ def data_roots(data_dir: str | Path | None = None) -> list[Path]:
 
 @dataclass(frozen=True)
 class Download:
-    """An official download: URL, file name in the cache, and its MD5 or SHA-256."""
+    """An official download: URL(s), file name on disk, and how the file is checked.
+
+    ``md5``/``sha256`` are the expected digests (see ``practica.data.sources`` for where each
+    comes from); ``check`` validates the structure of a file that has no known digest (it
+    raises DataError). ``mirrors`` are tried in order when ``url`` fails; ``size`` is the
+    file's size in bytes where known (for the progress bar and ``practica data status``).
+    """
 
     url: str
     filename: str
     md5: str | None = None
     sha256: str | None = None
+    mirrors: tuple[str, ...] = ()
+    size: int | None = None
+    check: Callable[[Path], object] | None = field(default=None, compare=False)
 
 
 def file_digest(path: str | Path, algorithm: str = "sha256", chunk: int = 1 << 20) -> str:
@@ -78,53 +88,181 @@ def file_digest(path: str | Path, algorithm: str = "sha256", chunk: int = 1 << 2
     return h.hexdigest()
 
 
-def verify_checksum(path: Path, md5: str | None = None, sha256: str | None = None) -> None:
-    """Raise DataError unless ``path`` matches the given digest(s)."""
+def verify_checksum(path: Path, md5: str | None = None, sha256: str | None = None, *,
+                    name: str | None = None) -> None:
+    """Raise DataError unless ``path`` (called ``name`` in the message) matches the digests."""
     for algorithm, expected in (("md5", md5), ("sha256", sha256)):
         if expected:
             actual = file_digest(path, algorithm)
             if actual.lower() != expected.lower():
-                raise DataError(f"checksum mismatch for {path.name}: {algorithm} is {actual}, "
-                                f"expected {expected}; the file is corrupt or not the official "
-                                "one — delete it and fetch it again")
+                raise DataError(f"checksum mismatch for {name or path.name}: {algorithm} is "
+                                f"{actual}, expected {expected}; the file is corrupt or not "
+                                "the official one — delete it and fetch it again")
+
+
+def _verify_download(path: Path, item: Download) -> None:
+    """The checksum (or, without one, the structure check) of a finished download."""
+    verify_checksum(path, item.md5, item.sha256, name=item.filename)
+    if item.check is not None:
+        item.check(path)
+
+
+#: HTTP statuses worth retrying: the server or a proxy is busy or briefly down.
+TRANSIENT_HTTP = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+class _Transient(Exception):
+    """A failure that a retry may cure (time-out, reset connection, 503, short body)."""
+
+
+class _Unavailable(Exception):
+    """A failure that retrying the same URL will not cure (404, bad URL, no such host)."""
+
+
+def _content_range_start(value: str | None) -> int | None:
+    """The first byte of ``Content-Range: bytes START-END/TOTAL``, or None."""
+    try:
+        unit, _, span = (value or "").partition(" ")
+        return int(span.split("-", 1)[0]) if unit == "bytes" else None
+    except ValueError:
+        return None
+
+
+def _transfer(url: str, part: Path, item: Download, *, progress: bool, timeout: float) -> None:
+    """Fetch ``url`` into ``part``, resuming from the bytes already there (HTTP Range)."""
+    from tqdm.auto import tqdm
+
+    have = part.stat().st_size if part.exists() else 0
+    request = urllib.request.Request(url, headers={"User-Agent": "practica"})
+    if have:
+        request.add_header("Range", f"bytes={have}-")
+    try:
+        response = urllib.request.urlopen(request, timeout=timeout)  # noqa: S310
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        if exc.code == 416 and have:  # nothing left to send: the part is already whole
+            return
+        if exc.code in TRANSIENT_HTTP:
+            raise _Transient(f"HTTP {exc.code} {exc.reason}") from None
+        raise _Unavailable(f"HTTP {exc.code} {exc.reason}") from None
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
+        reason = getattr(exc, "reason", exc)
+        if isinstance(reason, (TimeoutError, ConnectionError, http.client.HTTPException)):
+            raise _Transient(describe(reason)) from None
+        raise _Unavailable(str(reason)) from None
+    with response:
+        status = getattr(response, "status", None) or 200
+        if have and status == 206:
+            if _content_range_start(response.headers.get("Content-Range")) != have:
+                part.unlink()  # not the range asked for: start again from the first byte
+                raise _Transient("the server sent another range than asked for")
+        else:
+            have = 0  # a full answer (the server ignores Range): start again
+        length = response.headers.get("Content-Length")
+        expected = have + int(length) if length and length.isdigit() else item.size
+        received = have
+        with open(part, "ab" if have else "wb") as out, tqdm(
+                total=expected, initial=have, unit="B", unit_scale=True, unit_divisor=1024,
+                desc=item.filename, disable=not progress, leave=False) as bar:
+            try:
+                while block := response.read(1 << 16):
+                    out.write(block)
+                    received += len(block)
+                    bar.update(len(block))
+            except (OSError, http.client.HTTPException) as exc:
+                raise _Transient(f"interrupted after {received:,} bytes "
+                                 f"({describe(exc)})") from None
+    if length and length.isdigit() and received < have + int(length):
+        raise _Transient(f"the connection closed after {received:,} of "
+                         f"{have + int(length):,} bytes")
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path):
+    """Hold an exclusive lock on ``path`` (created if needed), where the OS offers one.
+
+    Two processes fetching the same file take turns: the second finds the first's result.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - no advisory locks (Windows)
+            yield
+        else:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+    finally:
+        os.close(fd)
 
 
 def download(item: Download, dest_dir: Path | None = None, *, progress: bool = True,
-             timeout: float = 30.0) -> Path:
-    """Download ``item`` into ``dest_dir`` (the cache by default), verifying its checksum.
+             timeout: float = 30.0, offline: bool = False, retries: int = 3,
+             backoff: float = 1.0) -> Path:
+    """Download ``item`` into ``dest_dir`` (the cache by default) and verify it.
 
-    The file is written to a temporary name and renamed only after the checksum matches,
-    so an interrupted or corrupt download never looks like a valid file.
+    * A file already in place is verified and returned; nothing is fetched.
+    * ``offline``: never touch the network — a missing file is a DataError saying what to do.
+    * The bytes go to ``.NAME.part`` and are renamed into place only after the checksum (or
+      the structure check) passes, so a partial or corrupt download never looks valid.
+    * An interrupted transfer is resumed from the bytes already received (HTTP Range), also
+      by a later call; transient errors (time-outs, resets, HTTP 5xx, a short body) are
+      retried ``retries`` times, waiting ``backoff``·2^k seconds; then the mirrors are tried.
+    * A checksum mismatch deletes the bad file and is a one-line DataError.
     """
     dest_dir = Path(dest_dir) if dest_dir else cache_dir()
-    dest_dir.mkdir(parents=True, exist_ok=True)
     target = dest_dir / item.filename
     if target.exists():
-        verify_checksum(target, item.md5, item.sha256)
+        _verify_download(target, item)
         return target
-    from tqdm.auto import tqdm
+    if offline:
+        raise DataError(f"{item.filename} is not in {dest_dir} and --offline forbids "
+                        f"downloading it; fetch it where there is network ({item.url}) and "
+                        f"copy it into {dest_dir}, or pass --data-dir")
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    part = dest_dir / f".{item.filename}.part"
+    failures: list[str] = []
+    with _exclusive(part):
+        if target.exists():  # another process finished it while we waited
+            _verify_download(target, item)
+            return target
+        urls = (item.url, *item.mirrors)
+        for url in urls:
+            try:
+                _fetch_with_retries(url, part, item, progress=progress, timeout=timeout,
+                                    retries=retries, backoff=backoff)
+            except _Unavailable as exc:
+                failures.append(f"{url}: {exc}")
+                continue
+            try:
+                _verify_download(part, item)
+            except DataError as exc:
+                part.unlink(missing_ok=True)
+                failures.append(f"{url}: {exc}")
+                if url == urls[-1]:
+                    mismatch = str(exc).split(";")[0]
+                    raise DataError(f"{mismatch} (downloaded from {url}); the bad file was "
+                                    "deleted — run the command again, or copy the official "
+                                    f"file into {dest_dir}") from None
+                continue
+            os.replace(part, target)
+            return target
+        if part.exists() and part.stat().st_size == 0:
+            part.unlink()
+    raise DataError(f"could not download {item.filename} ({'; '.join(failures)}); without "
+                    f"network, copy {item.filename} into {dest_dir} or pass --data-dir")
 
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{item.filename}.", suffix=".part", dir=dest_dir)
-    tmp = Path(tmp_name)
-    try:
+
+def _fetch_with_retries(url: str, part: Path, item: Download, *, progress: bool,
+                        timeout: float, retries: int, backoff: float) -> None:
+    for attempt in range(retries + 1):
         try:
-            response = urllib.request.urlopen(item.url, timeout=timeout)  # noqa: S310
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise DataError(f"could not download {item.url} ({reason}); without network, "
-                            f"copy {item.filename} into {dest_dir} or pass --data-dir") from None
-        total = int(response.headers.get("Content-Length") or 0) or None
-        with os.fdopen(fd, "wb") as out, response, tqdm(
-                total=total, unit="B", unit_scale=True, desc=item.filename,
-                disable=not progress) as bar:
-            while block := response.read(1 << 20):
-                out.write(block)
-                bar.update(len(block))
-        verify_checksum(tmp, item.md5, item.sha256)
-        os.replace(tmp, target)
-        return target
-    finally:
-        tmp.unlink(missing_ok=True)
+            _transfer(url, part, item, progress=progress, timeout=timeout)
+            return
+        except _Transient as exc:
+            if attempt == retries:
+                raise _Unavailable(f"{exc}; gave up after {retries + 1} attempts") from None
+            time.sleep(backoff * 2 ** attempt)
 
 
 # --- safe extraction -------------------------------------------------------------------

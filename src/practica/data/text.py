@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import DataError
 from .base import DatasetInfo, VerifyReport
-from .store import data_roots
+from .store import Download, data_roots, file_digest
 
 #: Corpus name -> path under a data root.
 CORPORA = {
@@ -140,9 +140,56 @@ class TextDataset:
 # --- `practica data status|verify` -----------------------------------------------------------
 
 SNAPSHOT = "min-char-rnn/char-rnn-snapshot.npz"
-HOW_TO_GET = ("the text corpora cannot be downloaded by practica: put text/tinyshakespeare.txt, "
-              "text/books/book_EN_grimms_fairy_tails.txt and min-char-rnn/"
-              "{shakespeare_train.txt,char-rnn-snapshot.npz} under --data-dir or PRACTICA_DATA")
+HOW_TO_GET = ("run `practica data fetch text` with network access, or put "
+              "text/tinyshakespeare.txt, text/books/book_EN_grimms_fairy_tails.txt and "
+              "min-char-rnn/{shakespeare_train.txt,char-rnn-snapshot.npz} under --data-dir or "
+              "PRACTICA_DATA")
+
+
+def _check_text(path: Path) -> None:
+    read_text(path)
+
+
+def _check_snapshot(path: Path) -> None:
+    from .char_rnn_snapshot import load_snapshot
+
+    load_snapshot(path)
+
+
+_UVA = ("https://raw.githubusercontent.com/uvadlc/uvadlc_practicals_2020/master/assignment_2/"
+        "2_recurrentnns_gnns/code/")
+#: The UvA practical's books (Project Gutenberg texts): name -> (size, SHA-256).
+BOOKS = {
+    "book_EN_grimms_fairy_tails.txt":
+        (550_595, "e6439bd511820742e842e21b75e89b394d3809eec82ca56b506c39ff39d4a7d6"),
+    "book_EN_democracy_in_the_US.txt":
+        (1_148_437, "1ba23c5acbb00b0ffbfe48be30273f5b965eaedca5e8dfce55253e6bb24f2ca5"),
+    "book_NL_darwin_reis_om_de_wereld.txt":
+        (1_366_815, "389b114334f9e34bea0b01d43dbe6892d44d7c9430c79a6517c74f0658370535"),
+    "book_NL_tolstoy_anna_karenina.txt":
+        (1_314_934, "e8516bf15a6636966224617543fa22a129b35655f66fdfe8af224a9802e8e633"),
+    "book_TeX_calculus_made_easy.tex":
+        (434_571, "ceca75298f640dfda6e9d632c7f7b1d71d04bc3e619140b8ea1bc76991d57352"),
+}
+_CSC321 = "http://www.cs.toronto.edu/~guerzhoy/321/proj4/"
+_CSC321_MIRROR = "http://modelai.gettysburg.edu/2018/rnntext/handout/"
+#: (folder under a data root, download) for every file of the text corpora.
+DOWNLOADS: tuple[tuple[str, Download], ...] = (
+    ("text", Download(
+        url="https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/"
+            "input.txt", filename="tinyshakespeare.txt", size=1_115_394,
+        sha256="86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed")),
+    *(("text/books", Download(url=f"{_UVA}Part%202/assets/{name}", filename=name, size=size,
+                              sha256=sha, mirrors=(f"{_UVA}release/Part%202/assets/{name}",)))
+      for name, (size, sha) in BOOKS.items()),
+    ("min-char-rnn", Download(url=f"{_CSC321}shakespeare_train.txt",
+                              filename="shakespeare_train.txt", size=268_330, check=_check_text,
+                              mirrors=(f"{_CSC321_MIRROR}shakespeare_train.txt",))),
+    ("min-char-rnn", Download(url=f"{_CSC321}char-rnn-snapshot.npz",
+                              filename="char-rnn-snapshot.npz", size=1_504_590,
+                              check=_check_snapshot,
+                              mirrors=(f"{_CSC321_MIRROR}char-rnn-snapshot.npz",))),
+)
 
 
 def locate(data_dir: str | Path | None = None) -> Path | None:
@@ -174,6 +221,14 @@ def verify(root: Path) -> VerifyReport:
             report.lines.append(f"{SNAPSHOT}: invalid: {exc}")
     else:
         report.lines.append(f"{SNAPSHOT}: missing (minchar-rnn then skips the snapshot)")
+    for folder, item in DOWNLOADS:
+        path = root / folder / item.filename
+        if item.sha256 and path.is_file():
+            same = file_digest(path) == item.sha256
+            report.lines.append(f"{folder}/{item.filename}: sha256 "
+                                f"{'matches' if same else 'DIFFERS from'} the recorded one")
+            if not same:
+                report.modified.append(f"{folder}/{item.filename}")
     return report
 
 

@@ -20,7 +20,8 @@ size 128. Any non-ASCII character (emoji, accented letters, U+FFFD) becomes the 
 control character SUB (0x1A, "substitute"), which never occurs in text itself.
 
 Files are looked for in ``<root>/tweets/`` and ``<root>/`` of each data root (``--data-dir``,
-``PRACTICA_DATA``, then the cache). They cannot be downloaded.
+``PRACTICA_DATA``, then the cache). ``practica data fetch tweets`` makes them from
+Sentiment140's official archive (see :mod:`practica.data.sentiment140`).
 """
 
 from __future__ import annotations
@@ -47,9 +48,9 @@ PLACEHOLDER = 0x1A
 TEXT_NAMES = frozenset({"text", "tweet", "tweettext", "sentimenttext", "content", "message",
                         "sentence", "body"})
 LABEL_NAMES = frozenset({"sentiment", "label", "labels", "polarity", "target", "class", "y"})
-HOW_TO_GET = ("the tweet files cannot be downloaded: put tweets_train.csv and tweets_test.csv "
-              "(a tweet and its 0/1 sentiment per line) in tweets/ under --data-dir or "
-              "PRACTICA_DATA")
+HOW_TO_GET = ("run `practica data fetch tweets` with network access (Sentiment140, converted), "
+              "or put tweets_train.csv and tweets_test.csv (a tweet and its 0/1 sentiment per "
+              "line) in tweets/ under --data-dir or PRACTICA_DATA")
 
 
 @dataclass(frozen=True)
@@ -209,7 +210,7 @@ def locate(data_dir: str | Path | None = None) -> Path | None:
 def load(data_dir: str | Path | None = None, *, offline: bool = False,
          progress: bool = True) -> TweetDataset:
     """Find and parse both files; a DataError says where it looked when they are missing."""
-    del offline, progress  # nothing to download
+    del offline, progress  # never downloads: `practica data fetch tweets` converts the source
     folder = locate(data_dir)
     if folder is None:
         looked = ", ".join(str(r) for r in data_roots(data_dir))

@@ -3,9 +3,9 @@
 ``weights`` is one of
 
 * ``imagenet`` — torchvision's ImageNet weights (``resnet18-f37072fd.pth``), used only when
-  they are already in the torch hub cache (``$TORCH_HOME/hub/checkpoints``). practica does
-  not download them: this machine has no internet. With network access, fill the cache
-  once with ``python -c "import torchvision; torchvision.models.resnet18(weights='DEFAULT')"``.
+  they are already in the torch hub cache (``$TORCH_HOME/hub/checkpoints``); loading never
+  downloads. With network access, ``practica data fetch resnet18-imagenet`` puts the file
+  there (checksum verified).
 * ``none`` — random initialisation (the from-scratch baseline);
 * a path — a state dict saved by ``torch.save``: a plain ``{name: tensor}``, a practica
   checkpoint (``{"model": state_dict, ...}``, e.g. ``checkpoints/last.pt``) or
@@ -68,9 +68,9 @@ def load_backbone(model: nn.Module, weights: str, *, head: str = "fc.") -> str:
         if not path.is_file():
             raise PracticaError(
                 f"torchvision's ImageNet ResNet-18 weights are not in the torch hub cache "
-                f"({path}) and practica does not download them (no internet here); pass "
-                "--set weights=PATH with a state dict, e.g. the weights.pt of a `practica run "
-                "resnet18-cifar10` run, or --set weights=none to train from scratch")
+                f"({path}): run `practica data fetch resnet18-imagenet`, or pass --set "
+                "weights=PATH with a state dict (e.g. the weights.pt of a `practica run "
+                "resnet18-cifar10` run), or --set weights=none to train from scratch")
         source = f"ImageNet weights from {path}"
     else:
         path = Path(weights).expanduser()
