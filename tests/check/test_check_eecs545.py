@@ -181,7 +181,8 @@ def test_json_for_graders_and_exit_codes(tmp_path, capsys):
     assert rows[1]["question"] == "Q1 (b)"
     capsys.readouterr()
     assert cli.main(["check", "uva-dl-2", str(folder)]) == 2
-    assert "practica check knows uva-dl-1, cvbl-2019, eecs545-hw4, iith-cs6360-a2" in \
+    assert ("practica check knows uva-dl-1, cvbl-2019, eecs545-hw4, waterloo-a5, "
+            "iith-cs6360-a2") in \
         capsys.readouterr().err
     assert cli.main(["check", "eecs545-hw4", str(tmp_path / "nowhere")]) == 2
     assert cli.main(["check", "eecs545-hw4", str(folder), "--only", "nope"]) == 2

@@ -9,16 +9,21 @@ from pathlib import Path
 import pytest
 
 from practica.check import run_checks
+from practica.check.worker import verdict as in_process
 
 HEADER = ("from practica.handouts.uva_dl_1 import *  # noqa: F401,F403\n"
           "import numpy as np\nimport torch\nimport torch.nn as nn\n")
 
 
-def learner(folder: Path, modules: str = "", layernorm: str = "", batchnorm: str = "") -> Path:
+def learner(folder: Path, modules: str = "", layernorm: str = "", batchnorm: str = "",
+            mlp_numpy: str = "", mlp_pytorch: str = "") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "modules.py").write_text(HEADER + textwrap.dedent(modules))
     (folder / "custom_layernorm.py").write_text(HEADER + textwrap.dedent(layernorm))
     (folder / "custom_batchnorm.py").write_text(HEADER + textwrap.dedent(batchnorm))
+    (folder / "mlp_numpy.py").write_text(HEADER + textwrap.dedent(mlp_numpy))
+    (folder / "mlp_pytorch.py").write_text(
+        HEADER + "MLP = TorchMLP\n" + textwrap.dedent(mlp_pytorch))
     return folder
 
 
@@ -29,7 +34,7 @@ def verdict(folder: Path, piece: str):
 
 def test_the_reference_passes_every_piece(tmp_path):
     verdicts = run_checks("uva-dl-1", learner(tmp_path / "ok"))
-    assert [v.status for v in verdicts] == ["PASS"] * 10, verdicts
+    assert [v.status for v in verdicts] == ["PASS"] * 12, verdicts
 
 
 UNBIASED = """
@@ -111,3 +116,69 @@ def test_a_batch_norm_that_normalises_rows_fails(tmp_path):
     assert v.status == "FAIL", v
     assert "forward is wrong (mean and biased variance over the batch, for each feature)" \
         in v.message
+
+
+STARTER_MLP = """
+    class MLP:
+        def __init__(self, n_inputs, n_hidden, n_classes):
+            sizes = [n_inputs] + n_hidden + [n_classes]
+            self.layers = []
+            for i in range(len(sizes) - 1):
+                self.layers += [LinearModule(sizes[i], sizes[i + 1]), ELUModule()]
+            self.layers[-1] = SoftMaxModule()
+
+        def forward(self, x):
+            for layer in self.layers:
+                x = layer.forward(x)
+            return x
+
+        def backward(self, dout):
+            for layer in reversed(self.layers):
+                dout = layer.backward(dout)
+    """
+
+TORCH_MLP = """
+    class MLP(nn.Module):
+        def __init__(self, n_inputs, n_hidden, n_classes):
+            super().__init__()
+            sizes = [n_inputs] + n_hidden + [n_classes]
+            layers = []
+            for i in range(len(sizes) - 1):
+                layers += [nn.Linear(sizes[i], sizes[i + 1]), nn.ELU()]
+            self.net = nn.Sequential(*layers[:-1])
+
+        def forward(self, x):
+            return self.net(x)
+    """
+
+
+def test_a_starter_style_mlp_passes_both_pieces(tmp_path):
+    folder = learner(tmp_path / "mlp", mlp_numpy=STARTER_MLP, mlp_pytorch=TORCH_MLP)
+    for piece in ("mlp", "mlp_pytorch"):
+        assert in_process("uva-dl-1", folder, piece)["status"] == "PASS", piece
+
+
+@pytest.mark.parametrize("piece, old, new, message", [
+    ("mlp", "for layer in reversed(self.layers):", "for layer in self.layers[:0:-1]:",
+     "MLP.backward: layer 1 of 3, grads['weight'] is wrong (backward runs every module"),
+    ("mlp", "self.layers[-1] = SoftMaxModule()", "self.layers.append(SoftMaxModule())",
+     "MLP.forward with n_hidden=[4, 3] is wrong (N × (linear → ELU), linear, softmax)"),
+    ("mlp", "sizes = [n_inputs] + n_hidden + [n_classes]",
+     "sizes = [n_inputs, n_hidden[0]] + n_hidden[1:] + [n_classes]",
+     "with n_hidden = [] the MLP is one linear layer and the softmax"),
+    ("mlp", "sizes[i], sizes[i + 1]", "sizes[i + 1], sizes[i]",
+     "should hold 3 linear layer(s) with weights (4, 5), (3, 4), (2, 3) (out × in)"),
+    ("mlp_pytorch", "nn.ELU()", "nn.ReLU()",
+     "MLP.forward with n_hidden=[4, 3] is wrong (the MLP also holds ReLU"),
+    ("mlp_pytorch", "self.net = nn.Sequential(*layers[:-1])",
+     "self.net = nn.Sequential(*layers[:-1], nn.Softmax(dim=1))",
+     "MLP.forward returns probabilities (a softmax at the end)"),
+])
+def test_broken_mlps_fail_with_the_right_message(tmp_path, piece, old, new, message):
+    code = STARTER_MLP if piece == "mlp" else TORCH_MLP
+    assert old in code
+    code = code.replace(old, new)
+    files = {"mlp_numpy": code} if piece == "mlp" else {"mlp_pytorch": code}
+    folder = learner(tmp_path / "broken", **files)
+    v = in_process("uva-dl-1", folder, piece)
+    assert v["status"] == "FAIL" and message in v["message"], v

@@ -16,13 +16,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..errors import PracticaError
-from . import cvbl_2019, eecs545_hw4, iith_cs6360_a2, uva_dl_1
+from . import cvbl_2019, eecs545_hw4, iith_cs6360_a2, uva_dl_1, waterloo_a5
 from .spec import Piece
 
 #: The handouts whose starter-code pieces can be checked, by the book's handout names.
 HANDOUTS: dict[str, tuple[Piece, ...]] = {"uva-dl-1": uva_dl_1.PIECES,
                                           "cvbl-2019": cvbl_2019.PIECES,
                                           "eecs545-hw4": eecs545_hw4.PIECES,
+                                          "waterloo-a5": waterloo_a5.PIECES,
                                           "iith-cs6360-a2": iith_cs6360_a2.PIECES}
 
 
@@ -36,8 +37,7 @@ class Verdict:
 
 def pieces(handout: str, only: list[str] | None = None) -> tuple[Piece, ...]:
     if handout not in HANDOUTS:
-        raise PracticaError(f"practica check knows {', '.join(HANDOUTS)}; not {handout!r} "
-                            "(Waterloo A5 fixes no starter-code interface to check)")
+        raise PracticaError(f"practica check knows {', '.join(HANDOUTS)}; not {handout!r}")
     chosen = HANDOUTS[handout]
     if only:
         names = {p.name for p in chosen}

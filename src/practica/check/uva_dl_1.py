@@ -1,5 +1,14 @@
-"""The checks of UvA DL practical 1's pieces: ``modules.py`` (NumPy) and
-``custom_layernorm.py`` (PyTorch), against :mod:`practica.handouts.uva_dl_1`."""
+"""The checks of UvA DL practical 1's pieces: ``modules.py`` and ``mlp_numpy.py`` (NumPy),
+``mlp_pytorch.py`` and ``custom_layernorm.py`` (PyTorch), against
+:mod:`practica.handouts.uva_dl_1`.
+
+The MLPs are checked without knowing how the learner named their layers: the linear layers
+are found among the MLP's attributes (objects with a ``params['weight']`` for NumPy, the
+``nn.Linear`` modules for PyTorch) and told apart by their weights' shapes, which the
+sizes below make distinct. Random weights are written into the learner's layers and the
+reference's, and outputs and gradients are compared; the NumPy gradients are also held
+against finite differences of the learner's own forward.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +17,12 @@ from types import ModuleType
 import numpy as np
 
 from ..handouts import uva_dl_1 as ref
-from .compare import Mismatch, Missing, numeric_gradient, same
+from .compare import Mismatch, Missing, as_array, numeric_gradient, same
 from .spec import Piece
 
 SEEDS = (0, 1, 2)
+#: (n_inputs, n_hidden, n_classes, batch): every layer's weight shape differs from the others'
+MLP_SIZES = ((5, (4, 3), 2, 6), (6, (), 3, 4), (3, (7,), 4, 1))
 
 
 def _get(module: ModuleType, name: str):
@@ -101,6 +112,175 @@ def check_cross_entropy(m: ModuleType) -> None:
              hint=" (expected −1/S Σ T log X, the mean over the batch)")
         same("CrossEntropyModule.backward", cls().backward(x.copy(), y),
              theirs.backward(x, y), hint=" (expected −1/S · T ⊘ X)")
+
+
+def _linear_layers(root: object) -> list:
+    """The objects under ``root`` (attributes, lists, dicts, nested) that hold a
+    ``params['weight']`` array: the learner's LinearModules, however they are stored."""
+    found, seen, todo = [], set(), [(root, 0)]
+    while todo:
+        node, depth = todo.pop(0)
+        if id(node) in seen or depth > 4:
+            continue
+        seen.add(id(node))
+        params = getattr(node, "params", None) if node is not root else None
+        if isinstance(params, dict) and isinstance(params.get("weight"), np.ndarray):
+            found.append(node)
+            continue
+        if isinstance(node, dict):
+            children = list(node.values())
+        elif isinstance(node, (list, tuple)):
+            children = list(node)
+        elif hasattr(node, "__dict__") and not isinstance(node, (type, ModuleType)):
+            children = list(vars(node).values())
+        else:
+            continue
+        todo += [(c, depth + 1) for c in children
+                 if not isinstance(c, (np.ndarray, str, bytes, int, float, bool))]
+    return found
+
+
+def _by_shape(layers: list, shapes: list[tuple[int, int]], n_hidden: list[int]) -> list:
+    """The learner's layers in the order of ``shapes`` (out, in), or Mismatch."""
+    have = {tuple(np.shape(layer.params["weight"])): layer for layer in layers}
+    missing = [s for s in shapes if s not in have]
+    if missing or len(layers) != len(shapes):
+        found = ", ".join(str(s) for s in have) or "none"
+        raise Mismatch(f"MLP(…, n_hidden={n_hidden}, …) should hold {len(shapes)} linear "
+                       f"layer(s) with weights {', '.join(str(s) for s in shapes)} "
+                       f"(out × in); found {found}")
+    return [have[s] for s in shapes]
+
+
+def _construct(cls, args: tuple, n_hidden: list[int]):
+    try:
+        return cls(*args)
+    except Exception as exc:
+        if n_hidden:
+            raise
+        raise Mismatch(f"MLP{args} raised {type(exc).__name__}: {exc}; with n_hidden = [] "
+                       "the MLP is one linear layer and the softmax (multinomial logistic "
+                       "regression)") from None
+
+
+def check_mlp(m: ModuleType) -> None:
+    cls = _get(m, "MLP")
+    for seed, (n_in, hidden, n_out, batch) in zip(SEEDS, MLP_SIZES, strict=True):
+        rng = np.random.default_rng(seed)
+        sizes = [n_in, *hidden, n_out]
+        shapes = list(zip(sizes[1:], sizes[:-1], strict=True))
+        mine = _construct(cls, (n_in, list(hidden), n_out), list(hidden))
+        theirs = ref.MLP(n_in, list(hidden), n_out)
+        layers = _by_shape(_linear_layers(mine), shapes, list(hidden))
+        reference = [theirs.net[f"fc{i}"] for i in range(1, len(shapes) + 1)]
+        for i, (layer, other, shape) in enumerate(zip(layers, reference, shapes, strict=True)):
+            weight = rng.standard_normal(shape) * 1.5 / np.sqrt(shape[1])
+            bias = rng.standard_normal(shape[0]) * 0.5
+            if "bias" not in layer.params:
+                raise Mismatch(f"layer {i + 1}'s params has no 'bias' entry")
+            _set_like(layer.params["weight"], weight, f"layer {i + 1}'s params['weight']")
+            _set_like(layer.params["bias"], bias, f"layer {i + 1}'s params['bias']")
+            other.params["weight"][...] = weight
+            other.params["bias"][...] = bias
+        x = rng.standard_normal((batch, n_in))
+        out = as_array(mine.forward(x.copy()), "MLP.forward")
+        if out.shape != (batch, n_out):
+            raise Mismatch(f"MLP.forward returned shape {out.shape} for {batch} inputs, "
+                           f"expected {(batch, n_out)}")
+        probabilities = bool(np.all(out >= 0) and np.allclose(out.sum(axis=1), 1.0))
+        if probabilities:
+            want, hint = theirs.forward(x), " (N × (linear → ELU), linear, softmax)"
+        else:  # an edition whose MLP ends at the last linear layer (softmax in the loss)
+            want, hint = theirs.net.forward(x), " (N × (linear → ELU), then a linear layer)"
+        same(f"MLP.forward with n_hidden={list(hidden)}", out, want, hint=hint)
+        dout = rng.standard_normal(out.shape)
+        mine.backward(dout.copy())
+        if probabilities:
+            theirs.backward(dout)
+        else:
+            theirs.net.backward(dout)
+        order = " (backward runs every module, last to first, each on the gradient the " \
+                "next one returned)"
+        for i, (layer, other) in enumerate(zip(layers, reference, strict=True), start=1):
+            for key in ("weight", "bias"):
+                got = getattr(layer, "grads", {}).get(key)
+                if got is None:
+                    raise Mismatch(f"layer {i} has no grads[{key!r}] after MLP.backward")
+                got, want = as_array(got, "grads"), other.grads[key]
+                if key == "bias":  # (N,) or (1, N)
+                    got, want = got.reshape(-1), want.reshape(-1)
+                same(f"MLP.backward: layer {i} of {len(layers)}, grads[{key!r}]", got, want,
+                     hint=order)
+        for i, layer in enumerate(layers, start=1):
+            for key in ("weight", "bias"):
+                got = as_array(layer.grads[key], "grads").copy()
+                numeric = numeric_gradient(lambda _, f=mine.forward, x=x: f(x.copy()),
+                                           layer.params[key], dout)
+                same(f"MLP.backward: layer {i} grads[{key!r}] against finite differences",
+                     got.reshape(numeric.shape), numeric, rtol=1e-5, atol=1e-7)
+
+
+def check_mlp_pytorch(m: ModuleType) -> None:
+    import torch
+
+    cls = _get(m, "MLP")
+    for seed, (n_in, hidden, n_out, batch) in zip(SEEDS, MLP_SIZES, strict=True):
+        torch.manual_seed(seed)
+        sizes = [n_in, *hidden, n_out]
+        shapes = list(zip(sizes[1:], sizes[:-1], strict=True))
+        mine = _construct(cls, (n_in, list(hidden), n_out), list(hidden))
+        if not isinstance(mine, torch.nn.Module):
+            raise Mismatch(f"MLP is a {type(mine).__name__}, not a torch.nn.Module")
+        mine = mine.double().eval()  # eval: dropout, if any, is off
+        theirs = ref.TorchMLP(n_in, list(hidden), n_out).double().eval()
+        linears = [s for s in mine.modules() if isinstance(s, torch.nn.Linear)]
+        have = {tuple(s.weight.shape): s for s in linears}
+        if len(linears) != len(shapes) or any(s not in have for s in shapes):
+            raise Mismatch(f"MLP(…, n_hidden={list(hidden)}, …) should hold {len(shapes)} "
+                           f"nn.Linear with weights {', '.join(str(s) for s in shapes)}; "
+                           f"found {', '.join(str(s) for s in have) or 'none'}")
+        reference = [s for s in theirs.modules() if isinstance(s, torch.nn.Linear)]
+        with torch.no_grad():
+            for layer, shape in zip(reference, shapes, strict=True):
+                layer.weight.normal_(0, 1.5 / shape[1] ** 0.5)
+                layer.bias.normal_(0, 0.5)
+                have[shape].weight.copy_(layer.weight)
+                if have[shape].bias is None:
+                    raise Mismatch(f"the nn.Linear with weight {shape} has no bias")
+                have[shape].bias.copy_(layer.bias)
+        x = torch.randn(batch, n_in, dtype=torch.float64)
+        out = mine(x)
+        if not isinstance(out, torch.Tensor) or tuple(out.shape) != (batch, n_out):
+            shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+            raise Mismatch(f"MLP.forward returned {shape} for {batch} inputs, expected "
+                           f"shape {(batch, n_out)}")
+        want = theirs(x)
+        rows = out.detach().sum(dim=1)
+        if bool((out >= 0).all()) and torch.allclose(rows, torch.ones_like(rows)) and \
+                torch.allclose(out, want.softmax(dim=1)):
+            raise Mismatch("MLP.forward returns probabilities (a softmax at the end); "
+                           "nn.CrossEntropyLoss takes the logits and applies log-softmax "
+                           "itself")
+        extra = sorted({type(s).__name__ for s in mine.modules()
+                        if not isinstance(s, (torch.nn.Linear, torch.nn.ELU, torch.nn.Dropout,
+                                              torch.nn.Sequential, torch.nn.ModuleList))
+                        and s is not mine})
+        hint = f" (the MLP also holds {', '.join(extra)}; the check is of the handout's " \
+               "default: linear layers with ELU between them)" if extra else \
+               " (N × (linear → ELU), then a linear layer)"
+        same(f"MLP.forward with n_hidden={list(hidden)}", out.detach().numpy(),
+             want.detach().numpy(), hint=hint)
+        grad = torch.randn(batch, n_out, dtype=torch.float64)
+        (out * grad).sum().backward()
+        (want * grad).sum().backward()
+        for i, (layer, shape) in enumerate(zip(reference, shapes, strict=True), start=1):
+            for key in ("weight", "bias"):
+                got = getattr(have[shape], key).grad
+                if got is None:
+                    raise Mismatch(f"no gradient reaches layer {i}'s {key} (is it used in "
+                                   "forward, and not detached?)")
+                same(f"MLP: gradient of layer {i}'s {key}", got.numpy(),
+                     getattr(layer, key).grad.numpy())
 
 
 def _torch_layernorm(module_cls, n: int):
@@ -218,6 +398,12 @@ PIECES = (
           "SoftMaxModule forward and backward"),
     Piece("cross_entropy", "Question 1.1 c)", "modules", check_cross_entropy,
           "CrossEntropyModule forward and backward"),
+    Piece("mlp", "Question 1.2", "mlp_numpy", check_mlp,
+          "MLP: layers, forward, every layer's gradients (reference and finite differences), "
+          "n_hidden = []"),
+    Piece("mlp_pytorch", "Question 2.1", "mlp_pytorch", check_mlp_pytorch,
+          "MLP (PyTorch): layers, forward and gradients on the reference's weights, "
+          "n_hidden = []"),
     Piece("layernorm_autograd", "Question 3.1", "custom_layernorm", check_layernorm_autograd,
           "CustomLayerNormAutograd: parameters, forward, gradients, shape check"),
     Piece("layernorm_function", "Question 3.2 b)", "custom_layernorm",

@@ -5,8 +5,13 @@
 module the live ``params``/``grads`` dicts (``params['weight']`` of shape (out, in), the
 handout's W ∈ R^{N×M}; ``params['bias']`` of shape (1, out), b ∈ R^{1×N}).
 ``CrossEntropyModule.forward(x, y)`` / ``.backward(x, y)`` take probabilities and one-hot
-targets. ``custom_layernorm.py`` (PyTorch): ``CustomLayerNormAutograd``,
-``CustomLayerNormManualFunction``, ``CustomLayerNormManualModule``; and the 2019 edition's
+targets. ``mlp_numpy.py``: ``MLP(n_inputs, n_hidden, n_classes)`` (``n_hidden`` a list,
+possibly empty) with ``forward(x)`` → class probabilities and ``backward(dout)``, which
+leaves every linear layer's gradients in its ``grads``. ``mlp_pytorch.py``'s class of the
+same name is :data:`TorchMLP` here (``MLP(n_inputs, n_hidden, n_classes)``, an
+``nn.Module`` whose ``forward(x)`` returns the logits). ``custom_layernorm.py`` (PyTorch):
+``CustomLayerNormAutograd``, ``CustomLayerNormManualFunction``,
+``CustomLayerNormManualModule``; and the 2019 edition's
 ``custom_batchnorm.py``: ``CustomBatchNormAutograd``, ``CustomBatchNormManualFunction``,
 ``CustomBatchNormManualModule`` (training-mode batch statistics).
 """
@@ -17,7 +22,9 @@ import numpy as np
 
 from ..models.batchnorm import BatchNormAutograd, BatchNormFunction, BatchNormManual
 from ..models.layernorm import LayerNormAutograd, LayerNormFunction, LayerNormManual
+from ..models.mlp import MLP as _TorchMLP
 from ..numpy_nn import ELU, CrossEntropy, Linear, Softmax
+from ..numpy_nn import MLP as EngineMLP
 
 
 class LinearModule:
@@ -76,6 +83,25 @@ class CrossEntropyModule:
         loss.forward(x, y)
         return loss.backward()
 
+
+class MLP:
+    """§1.2: N × (linear → ELU), a last linear layer, then softmax — the engine's ``MLP``
+    (ELU, float64) and ``Softmax``. ``forward`` returns the probabilities that
+    ``CrossEntropyModule`` takes; ``backward(dout)`` takes dL/d(probabilities)."""
+
+    def __init__(self, n_inputs: int, n_hidden: list[int], n_classes: int) -> None:
+        self.net = EngineMLP(n_inputs, n_hidden, n_classes, activation="elu", seed=0,
+                             dtype=np.float64)
+        self.softmax = Softmax(dtype=np.float64)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return self.softmax.forward(self.net.forward(x))
+
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
+        return self.net.backward(self.softmax.backward(dout))
+
+
+TorchMLP = _TorchMLP  # mlp_pytorch.py's MLP(n_inputs, n_hidden, n_classes), §2
 
 CustomLayerNormAutograd = LayerNormAutograd  # (n_neurons, eps=1e-5), §3.1
 CustomLayerNormManualFunction = LayerNormFunction  # .apply(input, gamma, beta, eps), §3.2 b
