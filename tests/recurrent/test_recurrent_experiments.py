@@ -15,6 +15,7 @@ from foundation.runs import only_run, run
 from practica import cli
 from practica.data import mnist
 from practica.data.palindromes import PalindromeDataset
+from practica.errors import ConfigError
 from practica.experiments.lstm_mnist import ImageLSTM
 from practica.experiments.palindromes import (
     PalindromeConfig,
@@ -22,7 +23,9 @@ from practica.experiments.palindromes import (
     model_seed,
     odd_even_gap,
 )
+from practica.experiments.recurrent import LSTMClassifier
 from practica.experiments.rnn_gradients import hidden_gradient_norms, unroll
+from practica.experiments.tweet_sentiment import split_training
 from practica.models import LSTM, VanillaRNN
 
 TINY = ["--set", "hidden=8", "--set", "batch_size=16", "--set", "val_size=100",
@@ -245,6 +248,48 @@ def test_tweet_sentiment_on_fixture_csvs(tmp_path, padding) -> None:
     steps = {r["step"] for r in metric_rows(path) if r["split"] == "test"}
     assert steps == {"0", "3", "6"}
     assert (path / "plots" / "accuracy.png").is_file()
+
+
+def test_a_bidirectional_lstm_reads_each_tweet_from_its_own_end() -> None:
+    """Packed: padding changes nothing in either direction (the backward one starts at the
+    last real character), and the head sees both final states."""
+    torch.manual_seed(0)
+    model = LSTMClassifier(5, 6, 2, padding="pack", bidirectional=True).eval()
+    x = torch.randn(1, 4, 5)
+    padded = torch.cat([x, torch.randn(1, 3, 5)], dim=1)  # 3 steps of junk after the end
+    alone = model.last_state(x, torch.tensor([4]))
+    assert alone.shape == (1, 12)
+    assert torch.allclose(model.last_state(padded, torch.tensor([4])), alone, atol=1e-6)
+    out, _ = model.lstm(x)  # unpacked reference: forward state at the end, backward at 0
+    assert torch.allclose(alone, torch.cat([out[:, -1, :6], out[:, 0, 6:]], dim=1),
+                          atol=1e-6)
+    with pytest.raises(ValueError, match="needs padding='pack'"):
+        LSTMClassifier(5, 6, 2, padding="gather", bidirectional=True)
+
+
+def test_tweet_validation_split_is_fixed_and_nested() -> None:
+    train, val = split_training(100, 20, 0)
+    assert len(train) == 80 and len(val) == 20 and not set(train) & set(val)
+    small, val2 = split_training(100, 20, 30)
+    assert np.array_equal(val, val2) and set(small) <= set(train) and len(small) == 30
+    assert set(split_training(100, 20, 60)[0]) >= set(small)  # 30 ⊂ 60: a learning curve
+    with pytest.raises(ConfigError, match="train_limit=90"):
+        split_training(100, 20, 90)
+
+
+def test_tweet_sentiment_tuned_options_and_validation_set(tmp_path) -> None:
+    _tweet_files(tmp_path / "data" / "tweets")
+    assert run(tmp_path, tmp_path / "data", "tweet-sentiment", "--set", "steps=6",
+               "--set", "eval_every=3", "--set", "batch_size=8", "--set", "train_sample=0",
+               "--set", "hidden=8", "--set", "embedding=4", "--set", "layers=2", "--set",
+               "bidirectional=true", "--set", "padding=pack", "--set", "dropout=0.2",
+               "--set", "schedule=cosine", "--set", "val_size=10", "--set",
+               "train_limit=20") == 0
+    path, summary = only_run(tmp_path, "tweet-sentiment")
+    assert {"val/accuracy", "test/accuracy"} <= set(summary["metrics"])
+    assert summary["train_tweets"] == 20
+    assert run(tmp_path / "b", tmp_path / "data", "tweet-sentiment", "--set", "steps=2",
+               "--set", "bidirectional=true") == 2
 
 
 def test_tweet_sentiment_says_when_data_is_missing(tmp_path, capsys) -> None:

@@ -50,30 +50,34 @@ class LSTMClassifier(nn.Module):
     """
 
     def __init__(self, input_dim: int, hidden: int, classes: int, *, layers: int = 1,
-                 padding: str = "gather", log_probs: bool = False) -> None:
+                 padding: str = "gather", log_probs: bool = False,
+                 bidirectional: bool = False, dropout: float = 0.0) -> None:
         super().__init__()
         if padding not in ("gather", "pack"):
             raise ValueError(f"padding must be 'gather' or 'pack', got {padding!r}")
-        self.lstm = nn.LSTM(input_dim, hidden, num_layers=layers, batch_first=True)
-        self.head = nn.Linear(hidden, classes)
-        self.padding, self.log_probs = padding, log_probs
+        if bidirectional and padding != "pack":
+            raise ValueError("a bidirectional LSTM needs padding='pack'")
+        self.lstm = nn.LSTM(input_dim, hidden, num_layers=layers, batch_first=True,
+                            bidirectional=bidirectional, dropout=dropout if layers > 1 else 0.0)
+        self.drop = nn.Dropout(dropout) if dropout else nn.Identity()
+        self.head = nn.Linear(hidden * (2 if bidirectional else 1), classes)
+        self.padding, self.log_probs, self.bidirectional = padding, log_probs, bidirectional
 
     def last_state(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        """``h(T_n)`` of the top layer for every example ``n``, shape ``(N, hidden)``."""
-        if lengths is None:
+        """``h(T_n)`` of the top layer for every example ``n``, shape ``(N, hidden)``
+        (bidirectional: both directions' final states, ``(N, 2 hidden)``)."""
+        if lengths is None or self.padding == "pack":
+            if lengths is not None:
+                x = pack_padded_sequence(x, lengths.cpu(), batch_first=True,
+                                         enforce_sorted=False)
             _, (h, _) = self.lstm(x)
-            return h[-1]
-        if self.padding == "pack":
-            packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True,
-                                          enforce_sorted=False)
-            _, (h, _) = self.lstm(packed)
-            return h[-1]
+            return torch.cat([h[-2], h[-1]], dim=1) if self.bidirectional else h[-1]
         out, _ = self.lstm(x)
         index = (lengths.to(out.device) - 1).clamp(min=0)
         return out[torch.arange(out.shape[0], device=out.device), index]
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        p = self.head(self.last_state(x, lengths))
+        p = self.head(self.drop(self.last_state(x, lengths)))
         return F.log_softmax(p, dim=-1) if self.log_probs else p
 
 

@@ -35,26 +35,43 @@ from torch.nn.utils.rnn import pad_sequence
 from ..config import non_negative, option, positive
 from ..context import RunContext
 from ..data import tweets
+from ..errors import ConfigError
 from ..train import EpochBatches, LoopConfig, Trainer, to_device
-from ..train.optim import OPTIMIZERS, make_optimizer
+from ..train.optim import OPTIMIZERS, SCHEDULES, make_optimizer, make_schedule
 from .base import Experiment
 from .classify import flatten
 from .recurrent import LSTMClassifier, cpu_threads
 
 
 class CharLSTM(nn.Module):
-    """One-hot ASCII codes → LSTM → linear → log-probabilities of the two classes."""
+    """ASCII codes → one-hot (or a learned embedding) → LSTM → linear → log-probabilities.
+
+    The handout's model is the default: one-hot inputs, one layer, one direction. The
+    options of a tuned variant: ``embedding`` (a learned ``n_chars × embedding`` table in
+    place of the one-hot vectors), ``layers``, ``bidirectional`` (the final states of both
+    directions, concatenated; needs packed sequences so that the backward direction starts
+    at each tweet's own last character) and ``dropout`` (on the inputs of every LSTM layer
+    and of the linear layer).
+    """
 
     def __init__(self, hidden: int = 128, *, padding: str = "gather",
-                 n_chars: int = tweets.N_CHARS, classes: int = 2) -> None:
+                 n_chars: int = tweets.N_CHARS, classes: int = 2, embedding: int = 0,
+                 layers: int = 1, bidirectional: bool = False, dropout: float = 0.0) -> None:
         super().__init__()
+        if bidirectional and padding != "pack":
+            raise ValueError("a bidirectional LSTM needs padding='pack'")
         self.n_chars = n_chars
-        self.net = LSTMClassifier(n_chars, hidden, classes, padding=padding, log_probs=True)
+        self.embed = nn.Embedding(n_chars, embedding) if embedding else None
+        self.drop = nn.Dropout(dropout) if dropout else nn.Identity()
+        self.net = LSTMClassifier(embedding or n_chars, hidden, classes, padding=padding,
+                                  log_probs=True, layers=layers, bidirectional=bidirectional,
+                                  dropout=dropout)
 
     def forward(self, codes: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """``codes`` (N, L) padded character codes, ``lengths`` (N,) → log-probs (N, 2)."""
-        x = F.one_hot(codes.long(), self.n_chars).float()
-        return self.net(x, lengths)
+        x = self.embed(codes.long()) if self.embed is not None else \
+            F.one_hot(codes.long(), self.n_chars).float()
+        return self.net(self.drop(x), lengths)
 
 
 Encoded = list[torch.Tensor]
@@ -116,21 +133,58 @@ class TweetConfig:
     padding: str = option("gather", "how padded batches reach the final state: gather (read "
                           "the state at each tweet's end) or pack (packed sequences)",
                           choices=("gather", "pack"))
+    embedding: int = non_negative("learned character embedding size (0: one-hot inputs, as "
+                                  "the handout)", 0)
+    layers: int = positive("stacked LSTM layers", 1)
+    bidirectional: bool = option(False, "read each tweet in both directions (needs "
+                                 "padding=pack)")
+    dropout: float = option(0.0, "dropout on the inputs of each LSTM layer and of the linear "
+                            "layer", check=lambda v: 0 <= v < 1, check_msg="must be in [0, 1)")
+    weight_decay: float = non_negative("weight decay of the optimiser", 0.0)
+    schedule: str = option("constant", "learning-rate schedule over the steps",
+                           choices=SCHEDULES)
+    warmup_steps: int = non_negative("linear warm-up steps of the schedule", 0)
+    train_limit: int = non_negative("train on this many training tweets (a fixed random "
+                                    "subset; 0: all) — for a learning curve", 0)
+    val_size: int = non_negative("training tweets held out as a validation set, evaluated "
+                                 "like the test set, to choose settings on (0: none)", 0)
     train_sample: int = non_negative("training tweets (a fixed random sample) evaluated with "
                                      "the test set (0: none)", 5000)
     test_limit: int = non_negative("evaluate on the first N test tweets only (0: all)", 0)
     threads: int = non_negative("CPU threads (0: torch's default)", 1)
 
 
+def split_training(n: int, val_size: int, train_limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train, validation) indices of the training tweets: a fixed permutation (seed 0,
+    whatever the run's seed, so every run is judged on the same validation tweets) gives
+    the last ``val_size`` to validation and the first ``train_limit`` of the rest (all when
+    0) to training. A smaller ``train_limit`` is a subset of a larger one."""
+    if val_size + 1 > n:
+        raise ConfigError(f"val_size={val_size} leaves no training tweets (there are {n})")
+    order = np.random.default_rng(0).permutation(n)
+    val, rest = order[n - val_size:], order[:n - val_size]
+    if train_limit > len(rest):
+        raise ConfigError(f"train_limit={train_limit}: only {len(rest)} training tweets are "
+                          f"left after the validation set")
+    return np.sort(rest[:train_limit] if train_limit else rest), np.sort(val)
+
+
 def run(cfg: TweetConfig, ctx: RunContext) -> dict[str, float]:
     s = ctx.settings
+    if cfg.bidirectional and cfg.padding != "pack":
+        raise ConfigError("bidirectional=true needs padding=pack (the backward direction "
+                          "must start at each tweet's last character)")
     data = tweets.load(s.data_dir, offline=s.offline, progress=s.progress)
     with cpu_threads(cfg.threads):
-        train_codes = [tweets.encode(t) for t in data.train.texts]
-        train_y = torch.from_numpy(data.train.labels)
+        all_codes = [tweets.encode(t) for t in data.train.texts]
+        all_y = torch.from_numpy(data.train.labels)
+        keep, held_out = split_training(len(all_codes), cfg.val_size, cfg.train_limit)
+        train_codes, train_y = [all_codes[i] for i in keep], all_y[keep]
         n_test = cfg.test_limit or len(data.test)
         test_codes = [tweets.encode(t) for t in data.test.texts[:n_test]]
         sets = {"test": (test_codes, torch.from_numpy(data.test.labels[:n_test]))}
+        if cfg.val_size:
+            sets["val"] = ([all_codes[i] for i in held_out], all_y[held_out])
         if cfg.train_sample:
             rng = np.random.default_rng(s.seed)
             pick = np.sort(rng.choice(len(train_codes), min(cfg.train_sample, len(train_codes)),
@@ -142,12 +196,17 @@ def run(cfg: TweetConfig, ctx: RunContext) -> dict[str, float]:
             index = sampler(step)
             return (*pad_batch(train_codes, index), train_y[index])
 
-        model = CharLSTM(cfg.hidden, padding=cfg.padding)
-        optimizer = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr)
+        model = CharLSTM(cfg.hidden, padding=cfg.padding, embedding=cfg.embedding,
+                         layers=cfg.layers, bidirectional=cfg.bidirectional,
+                         dropout=cfg.dropout)
+        optimizer = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr,
+                                   weight_decay=cfg.weight_decay)
+        schedule = make_schedule(cfg.schedule, optimizer, cfg.steps,
+                                 warmup_steps=cfg.warmup_steps)
         trainer = Trainer(ctx, model, optimizer, batch_at, nll_step, TweetEvaluator(sets, ctx),
                           LoopConfig(steps=cfg.steps, eval_every=cfg.eval_every,
                                      clip_grad_norm=cfg.clip_grad_norm or None),
-                          name="tweets")
+                          scheduler=schedule, name="tweets")
         final = trainer.fit()
     ctx.summary_extra.update(train_tweets=len(train_codes), test_tweets=n_test,
                              parameters=sum(p.numel() for p in model.parameters()))
