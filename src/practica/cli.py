@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__
-from .errors import PracticaError, TrainingDiverged
+from .errors import PracticaError, Terminated, TrainingDiverged
 
 
 class _Parser(argparse.ArgumentParser):
@@ -544,9 +547,18 @@ def os_error_message(exc: OSError) -> str:
     return f"{where}{what}; {hint}"
 
 
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM ends a run like Ctrl-C: its summary and wall time so far are written
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    else:
+        previous = None
     try:
         return COMMANDS[args.command](args)
     except TrainingDiverged as exc:
@@ -560,15 +572,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         _say(f"practica: error: {os_error_message(exc)}")
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         where = _current_run[0] if _current_run else "RUN_DIR"
-        _say("practica: interrupted" + (
+        _say("practica: " + ("terminated" if isinstance(exc, Terminated) else "interrupted") + (
             f"; continue with `practica resume {where}`" if args.command in ("run", "resume")
             else ""))
-        return 130
+        return 143 if isinstance(exc, Terminated) else 130
     except BrokenPipeError:  # e.g. `practica list | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,6 +21,11 @@ class TrainingDiverged(PracticaError):
     """The training loss became NaN or infinite."""
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a session ending, ``kill``, a job scheduler): handled like Ctrl-C, so the
+    run writes its summary with status ``interrupted`` and its wall time so far."""
+
+
 def describe(exc: BaseException) -> str:
     """``Type: first line of the message`` — a library exception, fit for a one-line error."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]

@@ -214,44 +214,55 @@ def reproduce_parallel(budget: str, only: Sequence[str], settings: Settings, job
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     started_at = time.perf_counter()
     pending, running = list(order), {}
-    done = 0
     if makespan:
         say(f"{len(order)} experiments on {jobs} lanes of {threads} thread(s); expected "
             f"{_duration(makespan)}")
-    while pending or running:
-        while pending and len(running) < jobs:
-            name = pending.pop(0)
-            log = (logs / f"{name}.log").open("w")
-            proc = subprocess.Popen(run_argv(name, budget, settings, root), env=env,
-                                    stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL)
-            running[name] = (proc, log, time.perf_counter())
-            say(f"[{done + len(running)}/{len(order)}] {name} started")
-        time.sleep(0.2)
-        for name, (proc, log, _) in list(running.items()):
-            if proc.poll() is None:
-                continue
+    done = 0
+    try:
+        while pending or running:
+            while pending and len(running) < jobs:
+                name = pending.pop(0)
+                log = (logs / f"{name}.log").open("w")
+                proc = subprocess.Popen(run_argv(name, budget, settings, root), env=env,
+                                        stdout=log, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL)
+                running[name] = (proc, log, time.perf_counter())
+                say(f"[{done + len(running)}/{len(order)}] {name} started")
+            time.sleep(0.2)
+            for name, (proc, log, _) in list(running.items()):
+                if proc.poll() is None:
+                    continue
+                log.close()
+                del running[name]
+                done += 1
+                last = _last_run(root, name)
+                if proc.returncode == 0:
+                    row = row_for(name, last)
+                else:
+                    tail = (logs / f"{name}.log").read_text(errors="replace").strip().splitlines()
+                    row = row_for(name, last, status="failed",
+                                  reason=tail[-1] if tail else f"exit {proc.returncode}")
+                rows[name] = row
+                elapsed = time.perf_counter() - started_at
+                measured = row.get("measured")
+                say(f"    {name} {row['status']} after {_duration(elapsed)}"
+                    + (f": {row['metric']} {measured:.4f}" if measured is not None else ""))
+                now = time.perf_counter()
+                left = {**{n: None if seconds[n] is None else max(0.0, seconds[n] - (now - t0))
+                           for n, (_, _, t0) in running.items()},
+                        **{n: seconds[n] for n in pending}}
+                say(f"    [{done}/{len(order)} done] " + progress_line(left, list(left), elapsed,
+                                                                      jobs))
+    except BaseException:  # Ctrl-C or SIGTERM: the runs side by side end the same way
+        for proc, _, _ in running.values():
+            proc.terminate()  # each writes its summary (interrupted) and can be resumed
+        for proc, log, _ in running.values():
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
             log.close()
-            del running[name]
-            done += 1
-            last = _last_run(root, name)
-            if proc.returncode == 0:
-                row = row_for(name, last)
-            else:
-                tail = (logs / f"{name}.log").read_text(errors="replace").strip().splitlines()
-                row = row_for(name, last, status="failed",
-                              reason=tail[-1] if tail else f"exit {proc.returncode}")
-            rows[name] = row
-            elapsed = time.perf_counter() - started_at
-            measured = row.get("measured")
-            say(f"    {name} {row['status']} after {_duration(elapsed)}"
-                + (f": {row['metric']} {measured:.4f}" if measured is not None else ""))
-            now = time.perf_counter()
-            left = {**{n: None if seconds[n] is None else max(0.0, seconds[n] - (now - t0))
-                       for n, (_, _, t0) in running.items()},
-                    **{n: seconds[n] for n in pending}}
-            say(f"    [{done}/{len(order)} done] " + progress_line(left, list(left), elapsed,
-                                                                  jobs))
+        raise
     ordered = [rows[n] for n in names]
     index = write_index(root, ordered, title=f"practica reproduce — {budget} budget",
                         smoke=budget == "smoke")

@@ -242,3 +242,16 @@ def test_several_seeds_are_quoted_as_mean_and_spread_and_all_exported(tiny_data,
 
     export_results(root, tmp_path / "results")
     assert len(list((tmp_path / "results" / "mlp-torch").glob("*/summary.json"))) == 3
+
+
+def test_a_resumed_run_counts_at_least_its_training_time(tmp_path):
+    from practica.book.records import RunRecord
+
+    def record(**summary):
+        return RunRecord("mlp-torch", tmp_path, summary, {}, "reference")
+
+    assert record(wall_time_s=100.0, train_time_s=90.0).wall_time_s == 100.0
+    # killed, then resumed: the first session's wall time was never written
+    assert record(wall_time_s=100.0, train_time_s=400.0, resumed=True).wall_time_s == 400.0
+    assert record(wall_time_s=100.0, train_time_s=400.0).wall_time_s == 100.0
+    assert record(train_time_s=400.0).wall_time_s is None

@@ -85,8 +85,15 @@ class RunRecord:
 
     @property
     def wall_time_s(self) -> float | None:
-        value = self.summary.get("wall_time_s")
-        return float(value) if isinstance(value, (int, float)) else None
+        """The run's wall time; for a run resumed after being killed (no summary written
+        then, so the killed session's time is not in ``wall_time_s``) at least its training
+        time, which sums every session's."""
+        wall, train = self.summary.get("wall_time_s"), self.summary.get("train_time_s")
+        if not isinstance(wall, (int, float)):
+            return None
+        if self.summary.get("resumed") and isinstance(train, (int, float)):
+            return max(float(wall), float(train))
+        return float(wall)
 
     def metric(self, name: str) -> Any:
         """A final metric (``test/accuracy``), else a summary value by dotted path

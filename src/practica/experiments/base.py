@@ -21,7 +21,7 @@ from typing import Any
 
 from .. import config as cfgmod
 from ..context import RunContext, Settings, check_settings
-from ..errors import PracticaError, TrainingDiverged
+from ..errors import PracticaError, Terminated, TrainingDiverged
 from ..records import Run
 from ..train import distributed
 
@@ -201,8 +201,10 @@ def execute(experiment: Experiment, config: Any, run: Run, settings: Settings, *
     except TrainingDiverged as exc:
         status, error = "diverged", str(exc)
         raise
-    except KeyboardInterrupt:
-        status, error = "interrupted", "interrupted by the user; continue with practica resume"
+    except KeyboardInterrupt as exc:
+        status = "interrupted"
+        error = ("terminated by SIGTERM" if isinstance(exc, Terminated) else
+                 "interrupted by the user") + "; continue with practica resume"
         raise
     except BaseException as exc:
         status, error = "failed", f"{type(exc).__name__}: {exc}"

@@ -373,13 +373,29 @@ class VAELearningRatesConfig:
     nll_samples: int = non_negative("importance samples k for the final NLL", 500)
 
 
+def plot_learning_rates(run_dir: Path, arch: str, epochs: int,
+                        labels: list[str] | None = None) -> None:
+    """The children's train and test curves, one colour per learning rate (``lr_recon.png``,
+    ``lr_loss.png``), zoomed past the first drop; drawn from the records alone (``labels``:
+    the children, ``lr3e-4``…; default every ``children/lr*``)."""
+    if labels is None:
+        labels = sorted((p.name for p in (run_dir / "children").glob("lr*")),
+                        key=lambda name: float(name.removeprefix("lr")))
+    curves = {f"lr {name.removeprefix('lr')}":
+              read_metrics(run_dir / "children" / name / "metrics.csv") for name in labels}
+    for metric, what in (("recon", "reconstruction error −log p(x|z)"), ("loss", "−ELBO")):
+        compare_curves(curves, metric, run_dir / "plots" / f"lr_{metric}.png",
+                       title=f"{arch} VAE, {epochs} epochs: {what} by Adam learning rate",
+                       ylabel=f"{what} (nats per image)", zoom=True)
+
+
 def run_learning_rates(cfg: VAELearningRatesConfig, ctx: RunContext) -> dict[str, float]:
     """Train one child per learning rate for ``epochs`` epochs; overlay their curves."""
     base = VARIANTS[cfg.arch].default_config()
     base = VAEConfig(**{**asdict(base), "dataset": cfg.dataset})
     n_train = len(load_data(base, ctx).train)
     steps = cfg.epochs * math.ceil(n_train / base.batch_size)
-    curves, results, table = {}, {}, {}
+    results, table = {}, {}
     for lr in cfg.learning_rates:
         label = f"lr{lr:g}"
         child_cfg = VAEConfig(**{**asdict(base), "lr": lr, "steps": steps,
@@ -387,13 +403,10 @@ def run_learning_rates(cfg: VAELearningRatesConfig, ctx: RunContext) -> dict[str
                                  "eval_images": cfg.eval_images, "final_images": 0,
                                  "nll_images": cfg.nll_images, "nll_samples": cfg.nll_samples})
         summary = child(ctx, label, VARIANTS[cfg.arch], child_cfg)
-        curves[f"lr {lr:g}"] = read_metrics(ctx.run.path / "children" / label / "metrics.csv")
         results.update({f"{label}/{k}": v for k, v in summary["metrics"].items()})
         table[label] = summary["metrics"]
-    for metric, what in (("recon", "reconstruction error −log p(x|z) (nats)"),
-                         ("loss", "−ELBO (nats)")):
-        compare_curves(curves, metric, ctx.run.plots / f"lr_{metric}.png",
-                       title=f"{cfg.arch} VAE, {cfg.epochs} epochs: {what} by learning rate")
+    plot_learning_rates(ctx.run.path, cfg.arch, cfg.epochs,
+                        [f"lr{lr:g}" for lr in cfg.learning_rates])
     ctx.summary_extra.update(epochs=cfg.epochs, steps_per_child=steps, learning_rates=table)
     ctx.standard_plots = False
     return results

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -94,10 +95,17 @@ def learning_curves(rows: Sequence[Mapping[str, Any]], out_dir: Path, *,
 
 def compare_curves(runs: Mapping[str, Sequence[Mapping[str, Any]]], metric: str,
                    path: Path, *, splits: Sequence[str] = ("train", "test"),
-                   title: str = "", xlabel: str = "step") -> Path:
-    """Several runs' ``metric`` on one axis: a colour per run, a line style per split."""
+                   title: str = "", xlabel: str = "step", ylabel: str = "",
+                   zoom: bool = False) -> Path:
+    """Several runs' ``metric`` on one axis: a colour per run, a line style per split.
+
+    ``zoom``: the y range covers the points after the first tenth of the steps, so a steep
+    first drop does not flatten the differences that matter later (the drop runs off the
+    top of the axis).
+    """
     fig, ax = plt.subplots(figsize=(6.5, 4.2), dpi=110)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    later: list[float] = []
     for i, (label, rows) in enumerate(runs.items()):
         by_split = _series(rows).get(metric, {})
         for split in splits:
@@ -107,9 +115,15 @@ def compare_curves(runs: Mapping[str, Sequence[Mapping[str, Any]]], metric: str,
             steps, values = zip(*points, strict=True)
             ax.plot(steps, values, "--" if split == "train" else "-",
                     color=colours[i % len(colours)], label=f"{label} ({split})")
+            cut = steps[0] + 0.1 * (steps[-1] - steps[0])
+            later += [v for t, v in points if t >= cut and math.isfinite(v)]
+    if zoom and later:
+        low, high = min(later), max(later)
+        pad = 0.1 * (high - low) or 0.05 * abs(high) or 1.0
+        ax.set_ylim(low - pad, high + pad)
     ax.set_xlabel(xlabel)
-    ax.set_ylabel(metric)
-    ax.set_title(title or metric)
+    ax.set_ylabel(ylabel or metric)
+    ax.set_title(title or metric, fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
