@@ -42,12 +42,12 @@ def test_the_reference_through_the_starter_interface_passes_every_piece(tmp_path
 @pytest.mark.parametrize("piece, code, status, message", [
     ("fc", """
      def fc_backward(dout, cache):
-         x, w = cache
+         x, w, b = cache
          return dout @ w.T, x.T @ dout, -dout.sum(axis=0)   # a wrong sign
      """, "FAIL", "fc_backward: db is wrong (expected the column sums of dY)"),
     ("fc", """
      def fc_backward(dout, cache):
-         x, w = cache
+         x, w, b = cache
          return dout @ w.T, dout.T @ x, dout.sum(axis=0)    # a transposed weight gradient
      """, "FAIL", "fc_backward: dw has shape (4, 5), expected (5, 4)"),
     ("softmax_loss", """
@@ -186,3 +186,200 @@ def test_json_for_graders_and_exit_codes(tmp_path, capsys):
         capsys.readouterr().err
     assert cli.main(["check", "eecs545-hw4", str(tmp_path / "nowhere")]) == 2
     assert cli.main(["check", "eecs545-hw4", str(folder), "--only", "nope"]) == 2
+
+
+# A folder laid out as the public HW4 starter: layers.py's functions with the starter's
+# signatures and caches (fc's cache is (x, w, b)), and rnn_layers.py with the given
+# time-major rnn_forward — x (T, N, D), h (T, N, H) — and rnn_step caches
+# (Wx, Wh, x, prev_h, h_raw). Bodies written here in plain NumPy.
+STARTER_LAYERS = '''
+import numpy as np
+
+
+def fc_forward(x, w, b):
+    out = x.reshape(x.shape[0], -1) @ w + b
+    cache = (x, w, b)
+    return out, cache
+
+
+def fc_backward(dout, cache):
+    x, w, b = cache
+    dx = (dout @ w.T).reshape(x.shape)
+    dw = x.reshape(x.shape[0], -1).T @ dout
+    db = dout.sum(axis=0)
+    return dx, dw, db
+
+
+def relu_forward(x):
+    out = np.maximum(x, 0)
+    cache = x
+    return out, cache
+
+
+def relu_backward(dout, cache):
+    dx, x = None, cache
+    dx = dout * (x > 0)
+    return dx
+'''
+
+STARTER_CNN = '''
+import numpy as np
+
+
+def conv_forward(x, w):
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    out = np.zeros((N, F, H - HH + 1, W - WW + 1))
+    for i in range(H - HH + 1):
+        for j in range(W - WW + 1):
+            out[:, :, i, j] = np.einsum("nchw,fchw->nf", x[:, :, i:i + HH, j:j + WW], w)
+    cache = (x, w)
+    return out, cache
+
+
+def conv_backward(dout, cache):
+    x, w = cache
+    _, _, HH, WW = w.shape
+    dx, dw = np.zeros_like(x), np.zeros_like(w)
+    for i in range(dout.shape[2]):
+        for j in range(dout.shape[3]):
+            dx[:, :, i:i + HH, j:j + WW] += np.einsum("nf,fchw->nchw", dout[:, :, i, j], w)
+            dw += np.einsum("nf,nchw->fchw", dout[:, :, i, j], x[:, :, i:i + HH, j:j + WW])
+    return dx, dw
+
+
+def max_pool_forward(x, pool_param):
+    ph, pw, s = pool_param['pool_height'], pool_param['pool_width'], pool_param['stride']
+    N, C, H, W = x.shape
+    out = np.zeros((N, C, 1 + (H - ph) // s, 1 + (W - pw) // s))
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            out[:, :, i, j] = x[:, :, i * s:i * s + ph, j * s:j * s + pw].max(axis=(2, 3))
+    cache = (x, pool_param)
+    return out, cache
+
+
+def max_pool_backward(dout, cache):
+    x, pool_param = cache
+    ph, pw, s = pool_param['pool_height'], pool_param['pool_width'], pool_param['stride']
+    dx = np.zeros_like(x)
+    for i in range(dout.shape[2]):
+        for j in range(dout.shape[3]):
+            window = x[:, :, i * s:i * s + ph, j * s:j * s + pw]
+            mask = window == window.max(axis=(2, 3), keepdims=True)
+            dx[:, :, i * s:i * s + ph, j * s:j * s + pw] += mask * dout[:, :, i, j, None, None]
+    return dx
+'''
+
+STARTER_SOFTMAX = '''
+
+def softmax_loss(x, y):
+    N = x.shape[0]
+    p = np.exp(x - x.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    loss = -np.log(p[np.arange(N), y]).sum() / N
+    dx = p.copy()
+    dx[np.arange(N), y] -= 1
+    return loss, dx / N
+'''
+
+STARTER_RNN_LAYERS = '''
+import numpy as np
+
+
+def rnn_step_forward(x, prev_h, Wx, Wh, b):
+    h_raw = x @ Wx + prev_h @ Wh + b
+    next_h = np.tanh(h_raw)
+    cache = (Wx, Wh, x, prev_h, h_raw)
+    return next_h, cache
+
+
+def rnn_step_backward(dnext_h, cache):
+    Wx, Wh, x, prev_h, h_raw = cache
+    dh_raw = (1 - np.tanh(h_raw) ** 2) * dnext_h
+    return dh_raw @ Wx.T, dh_raw @ Wh.T, x.T @ dh_raw, prev_h.T @ dh_raw, dh_raw.sum(axis=0)
+
+
+def rnn_forward(x, h0, Wx, Wh, b):
+    T, N, D = x.shape
+    h, steps, prev = np.zeros((T, N, Wh.shape[0])), {}, h0
+    for t in range(T):
+        prev, steps[t] = rnn_step_forward(x[t], prev, Wx, Wh, b)
+        h[t] = prev
+    cache = (h0, steps, N, T, D, Wh.shape[0])
+    return h, cache
+
+
+def rnn_backward(dh, cache):
+    h0, steps, N, T, D, H = cache
+    dx, dWx, dWh, db = np.zeros((T, N, D)), np.zeros((D, H)), np.zeros((H, H)), np.zeros(H)
+    dprev_h = 0
+    for t in reversed(range(T)):
+        dx[t], dprev_h, dWx_t, dWh_t, db_t = rnn_step_backward(dh[t] + dprev_h, steps[t])
+        dWx, dWh, db = dWx + dWx_t, dWh + dWh_t, db + db_t
+    return dx, dprev_h, dWx, dWh, db
+
+
+def word_embedding_forward(x, W):
+    out = W[x, :]
+    cache = x, W
+    return out, cache
+
+
+def word_embedding_backward(dout, cache):
+    x, W = cache
+    dW = np.zeros_like(W)
+    np.add.at(dW, x, dout)
+    return dW
+
+
+def temporal_fc_forward(x, w, b):
+    out = x @ w + b
+    cache = (x, w, b, out)
+    return out, cache
+
+
+def temporal_fc_backward(dout, cache):
+    x, w, b, out = cache
+    N, T, D = x.shape
+    dx = dout @ w.T
+    dw = x.reshape(N * T, D).T @ dout.reshape(N * T, -1)
+    db = dout.sum(axis=(0, 1))
+    return dx, dw, db
+
+
+def temporal_softmax_loss(x, y, mask):
+    N, T, V = x.shape
+    flat = x.reshape(N * T, V)
+    p = np.exp(flat - flat.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    m = mask.reshape(N * T)
+    loss = -np.sum(m * np.log(p[np.arange(N * T), y.reshape(N * T)])) / N
+    dx = p.copy()
+    dx[np.arange(N * T), y.reshape(N * T)] -= 1
+    dx *= m[:, None] / N
+    return loss, dx.reshape(N, T, V)
+'''
+
+
+def test_a_starter_layout_folder_passes_every_piece(tmp_path):
+    folder = tmp_path / "starter"
+    folder.mkdir()
+    (folder / "layers.py").write_text(STARTER_LAYERS + STARTER_CNN.replace(
+        "import numpy as np\n", "") + STARTER_SOFTMAX)
+    (folder / "rnn_layers.py").write_text(STARTER_RNN_LAYERS)
+    verdicts = run_checks("eecs545-hw4", folder)
+    assert [v.status for v in verdicts] == ["PASS"] * 10, verdicts
+
+
+def test_the_later_editions_cnn_layers_file_is_read_for_conv_and_pooling(tmp_path):
+    folder = tmp_path / "cnn_layers"
+    folder.mkdir()
+    (folder / "layers.py").write_text(STARTER_LAYERS + STARTER_SOFTMAX)
+    (folder / "cnn_layers.py").write_text(STARTER_CNN)
+    assert [v.status for v in run_checks("eecs545-hw4", folder, ["conv", "max_pool"])] == \
+        ["PASS", "PASS"]
+    (folder / "cnn_layers.py").unlink()
+    (v,) = run_checks("eecs545-hw4", folder, ["conv"])
+    assert v.status == "MISSING" and "layers.py (nor cnn_layers.py) has no function " \
+        "conv_forward" in v.message, v

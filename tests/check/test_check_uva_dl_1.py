@@ -34,7 +34,7 @@ def verdict(folder: Path, piece: str):
 
 def test_the_reference_passes_every_piece(tmp_path):
     verdicts = run_checks("uva-dl-1", learner(tmp_path / "ok"))
-    assert [v.status for v in verdicts] == ["PASS"] * 12, verdicts
+    assert [v.status for v in verdicts] == ["PASS"] * 13, verdicts
 
 
 UNBIASED = """
@@ -182,3 +182,216 @@ def test_broken_mlps_fail_with_the_right_message(tmp_path, piece, old, new, mess
     folder = learner(tmp_path / "broken", **files)
     v = in_process("uva-dl-1", folder, piece)
     assert v["status"] == "FAIL" and message in v["message"], v
+
+
+# --- learner folders laid out as the public starter code (class names and signatures as
+# --- the starter files have them; bodies written here, in NumPy / PyTorch) ---------------
+
+STARTER_MODULES = '''
+import numpy as np
+
+
+class LinearModule(object):
+    def __init__(self, in_features, out_features):
+        self.params = {'weight': np.random.normal(0, 0.0001, (out_features, in_features)),
+                       'bias': np.zeros(BIAS_SHAPE)}
+        self.grads = {'weight': np.zeros((out_features, in_features)),
+                      'bias': np.zeros(BIAS_SHAPE)}
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.params['weight'].T + self.params['bias'].reshape(1, -1)
+
+    def backward(self, dout):
+        self.grads['weight'] = dout.T @ self.x
+        self.grads['bias'] = dout.sum(axis=0).reshape(self.grads['bias'].shape)
+        return dout @ self.params['weight']
+
+
+class SoftMaxModule(object):
+    def forward(self, x):
+        e = np.exp(x - x.max(axis=1, keepdims=True))
+        self.out = e / e.sum(axis=1, keepdims=True)
+        return self.out
+
+    def backward(self, dout):
+        return self.out * (dout - (dout * self.out).sum(axis=1, keepdims=True))
+
+
+class CrossEntropyModule(object):
+    def forward(self, x, y):
+        return -np.sum(y * np.log(x)) / x.shape[0]
+
+    def backward(self, x, y):
+        return -y / x / x.shape[0]
+'''
+
+ELU_MODULE = '''
+
+class ELUModule(object):
+    def forward(self, x):
+        self.x = x
+        self.out = np.where(x > 0, x, np.expm1(np.minimum(x, 0)))
+        return self.out
+
+    def backward(self, dout):
+        return dout * np.where(self.x > 0, 1.0, self.out + 1.0)
+'''
+
+LEAKY_MODULE = '''
+
+class LeakyReLUModule(object):
+    def __init__(self, neg_slope):
+        self.neg_slope = neg_slope
+
+    def forward(self, x):
+        self.x = x
+        return np.where(x > 0, x, self.neg_slope * x)
+
+    def backward(self, dout):
+        return dout * np.where(self.x > 0, 1.0, self.neg_slope)
+'''
+
+STARTER_MLP_NUMPY = '''
+from modules import *
+
+
+class MLP(object):
+    def __init__(self, n_inputs, n_hidden, n_classes SLOPE_ARG):
+        sizes = [n_inputs] + list(n_hidden) + [n_classes]
+        self.layers = []
+        for i in range(len(sizes) - 1):
+            self.layers.append(LinearModule(sizes[i], sizes[i + 1]))
+            if i < len(sizes) - 2:
+                self.layers.append(ACTIVATION)
+        self.layers.append(SoftMaxModule())
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, dout):
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return
+'''
+
+STARTER_MLP_PYTORCH = '''
+import torch.nn as nn
+
+
+class MLP(nn.Module):
+    def __init__(self, n_inputs, n_hidden, n_classes SLOPE_ARG):
+        super(MLP, self).__init__()
+        sizes = [n_inputs] + list(n_hidden) + [n_classes]
+        self.module_list = nn.ModuleList()
+        for i in range(len(sizes) - 1):
+            self.module_list.append(nn.Linear(sizes[i], sizes[i + 1]))
+            if i < len(sizes) - 2:
+                self.module_list.append(ACTIVATION)
+
+    def forward(self, x):
+        for module in self.module_list:
+            x = module(x)
+        return x
+'''
+
+STARTER_NORM = '''
+import numpy as np
+import torch
+import torch.nn as nn
+
+
+class CustomNORMNormAutograd(nn.Module):
+    def __init__(self, n_neurons, eps=1e-5):
+        super(CustomNORMNormAutograd, self).__init__()
+        self.n_neurons, self.eps = n_neurons, eps
+        self.gamma = nn.Parameter(torch.ones(n_neurons))
+        self.beta = nn.Parameter(torch.zeros(n_neurons))
+
+    def forward(self, input):
+        if input.dim() != 2 or input.shape[1] != self.n_neurons:
+            raise ValueError('expected (n_batch, %d), got %s' % (self.n_neurons, input.shape))
+        mean = input.mean(AXIS, keepdim=True)
+        var = input.var(AXIS, unbiased=False, keepdim=True)
+        return self.gamma * (input - mean) / torch.sqrt(var + self.eps) + self.beta
+
+
+class CustomNORMNormManualFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, input, gamma, beta, eps=1e-5):
+        mean = input.mean(AXIS, keepdim=True)
+        inv = 1.0 / torch.sqrt(input.var(AXIS, unbiased=False, keepdim=True) + eps)
+        xhat = (input - mean) * inv
+        ctx.save_for_backward(xhat, inv, gamma)
+        return gamma * xhat + beta
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        xhat, inv, gamma = ctx.saved_tensors
+        grad_input = grad_gamma = grad_beta = None
+        if ctx.needs_input_grad[0]:
+            d = grad_output * gamma
+            grad_input = inv * (d - d.mean(AXIS, keepdim=True)
+                                - xhat * (d * xhat).mean(AXIS, keepdim=True))
+        if ctx.needs_input_grad[1]:
+            grad_gamma = (grad_output * xhat).sum(0)
+        if ctx.needs_input_grad[2]:
+            grad_beta = grad_output.sum(0)
+        return grad_input, grad_gamma, grad_beta, None
+
+
+class CustomNORMNormManualModule(nn.Module):
+    def __init__(self, n_neurons, eps=1e-5):
+        super(CustomNORMNormManualModule, self).__init__()
+        self.n_neurons, self.eps = n_neurons, eps
+        self.gamma = nn.Parameter(torch.ones(n_neurons))
+        self.beta = nn.Parameter(torch.zeros(n_neurons))
+
+    def forward(self, input):
+        if input.dim() != 2 or input.shape[1] != self.n_neurons:
+            raise ValueError('expected (n_batch, %d), got %s' % (self.n_neurons, input.shape))
+        return CustomNORMNormManualFunction.apply(input, self.gamma, self.beta, self.eps)
+'''
+
+
+def starter_folder(folder: Path, edition: str) -> Path:
+    """The 2020 edition (ELU, custom_layernorm.py, bias (1, out)) or the autumn-2019 one
+    (LeakyReLU(neg_slope), MLP(..., neg_slope), custom_batchnorm.py, bias (out, 1))."""
+    folder.mkdir(parents=True, exist_ok=True)
+    autumn_2019 = edition == "2019"
+    modules = STARTER_MODULES.replace("BIAS_SHAPE", "(out_features, 1)" if autumn_2019
+                                      else "(1, out_features)")
+    (folder / "modules.py").write_text(modules + (LEAKY_MODULE if autumn_2019 else ELU_MODULE))
+    slope = ", neg_slope" if autumn_2019 else ""
+    (folder / "mlp_numpy.py").write_text(STARTER_MLP_NUMPY.replace("SLOPE_ARG", slope).replace(
+        "ACTIVATION", "LeakyReLUModule(neg_slope)" if autumn_2019 else "ELUModule()"))
+    (folder / "mlp_pytorch.py").write_text(STARTER_MLP_PYTORCH.replace(
+        "SLOPE_ARG", slope).replace("ACTIVATION", "nn.LeakyReLU(neg_slope)" if autumn_2019
+                                    else "nn.ELU()"))
+    name, norm, axis = ("custom_batchnorm", "Batch", "0") if autumn_2019 else \
+        ("custom_layernorm", "Layer", "1")
+    (folder / f"{name}.py").write_text(STARTER_NORM.replace("NORM", norm).replace("AXIS", axis))
+    return folder
+
+
+@pytest.mark.parametrize("edition, other_edition", [
+    ("2020", {"leaky_relu", "batchnorm_autograd", "batchnorm_function", "batchnorm_module"}),
+    ("2019", {"elu", "layernorm_autograd", "layernorm_function", "layernorm_module"}),
+])
+def test_a_starter_layout_folder_passes_every_piece_of_its_edition(tmp_path, edition,
+                                                                   other_edition):
+    verdicts = run_checks("uva-dl-1", starter_folder(tmp_path / edition, edition))
+    assert {v.piece: v.status for v in verdicts} == {
+        v.piece: "MISSING" if v.piece in other_edition else "PASS" for v in verdicts}, verdicts
+
+
+def test_an_autumn_2019_mlp_with_the_wrong_slope_fails(tmp_path):
+    folder = starter_folder(tmp_path / "slope", "2019")
+    code = (folder / "mlp_numpy.py").read_text()
+    (folder / "mlp_numpy.py").write_text(code.replace("LeakyReLUModule(neg_slope)",
+                                                      "LeakyReLUModule(0.1)"))
+    v = in_process("uva-dl-1", folder, "mlp")
+    assert v["status"] == "FAIL" and "(N × (linear → LeakyReLU(0.02)), linear, softmax)" \
+        in v["message"], v

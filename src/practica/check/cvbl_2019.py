@@ -10,6 +10,7 @@ also compared with the reference's on the same weights.
 
 from __future__ import annotations
 
+import inspect
 import re
 from types import ModuleType
 
@@ -22,7 +23,20 @@ T, D, N, K, B = 6, 1, 7, 10, 4
 
 
 def _build(cls, name: str):
-    for args in ((T, D, N, K, B, "cpu"), (T, D, N, K, B), (T, D, N, K)):
+    """The model built as the starter's train.py would: by the constructor's own parameter
+    names where it has the starter's (the 2018 starter's ``batch_size`` and ``device``, or
+    the 2019 one's ``device`` alone), else positionally."""
+    values = {"seq_length": T, "input_dim": D, "num_hidden": N, "num_classes": K,
+              "batch_size": B, "device": "cpu"}
+    try:
+        params = list(inspect.signature(cls).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    named = [p.name for p in params
+             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name in values]
+    if {"seq_length", "input_dim", "num_hidden", "num_classes"} <= set(named):
+        return cls(**{n: values[n] for n in named})
+    for args in ((T, D, N, K, B, "cpu"), (T, D, N, K, "cpu"), (T, D, N, K)):
         try:
             return cls(*args)
         except TypeError:

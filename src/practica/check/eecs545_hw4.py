@@ -8,6 +8,8 @@ finite differences of the learner's own forward.
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
 from types import ModuleType
 
 import numpy as np
@@ -19,10 +21,22 @@ from .spec import Piece
 SEEDS = (0, 1, 2)
 
 
-def _fn(module: ModuleType, name: str):
+def _fn(module: ModuleType, name: str, also: str | None = None):
+    """``module``'s function ``name``; where it has none, the one in the sibling file
+    ``also`` (the later edition's ``cnn_layers.py``, which holds the convolution and the
+    pooling that ``layers.py`` holds in this one)."""
     fn = getattr(module, name, None)
+    if not callable(fn) and also is not None:
+        path = Path(module.__file__ or "").with_name(f"{also}.py")
+        if path.is_file():
+            spec = importlib.util.spec_from_file_location(also, path)
+            assert spec is not None and spec.loader is not None
+            sibling = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(sibling)
+            fn = getattr(sibling, name, None)
     if not callable(fn):
-        raise Missing(f"{module.__name__}.py has no function {name}")
+        where = f" (nor {also}.py)" if also else ""
+        raise Missing(f"{module.__name__}.py{where} has no function {name}")
     return fn
 
 
@@ -59,7 +73,8 @@ def check_relu(m: ModuleType) -> None:
 
 
 def check_conv(m: ModuleType) -> None:
-    forward, backward = _fn(m, "conv_forward"), _fn(m, "conv_backward")
+    forward = _fn(m, "conv_forward", "cnn_layers")
+    backward = _fn(m, "conv_backward", "cnn_layers")
     for seed, (x_shape, w_shape) in zip(SEEDS, (((2, 3, 6, 5), (4, 3, 3, 2)),
                                                 ((1, 1, 4, 4), (1, 1, 4, 4)),
                                                 ((3, 2, 5, 7), (2, 2, 1, 3))), strict=True):
@@ -77,7 +92,8 @@ def check_conv(m: ModuleType) -> None:
 
 
 def check_max_pool(m: ModuleType) -> None:
-    forward, backward = _fn(m, "max_pool_forward"), _fn(m, "max_pool_backward")
+    forward = _fn(m, "max_pool_forward", "cnn_layers")
+    backward = _fn(m, "max_pool_backward", "cnn_layers")
     for seed, (shape, pool) in zip(SEEDS, (((2, 3, 8, 8), (2, 2, 2)), ((1, 2, 7, 9), (2, 3, 2)),
                                            ((2, 1, 6, 6), (3, 3, 3))), strict=True):
         rng = np.random.default_rng(seed)
@@ -99,8 +115,11 @@ def check_softmax_loss(m: ModuleType) -> None:
     cases += [np.zeros((3, 4)),  # equal logits: loss log C, gradient (1/C − onehot) / N
               np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 0.0]]),  # overflow in exp
               np.random.default_rng(9).standard_normal((4, 1))]  # a single class
+    overflow = len(cases) - 2
     for i, x in enumerate(cases):
         y = np.random.default_rng(i).integers(0, x.shape[1], x.shape[0])
+        if i == overflow:  # each row's label at its largest score: exp(x − max) must not
+            y = x.argmax(axis=1)  # overflow, and p = exp / Σ exp (the starter's) is exact
         loss, dx = unpack(loss_fn(x.copy(), y), 2, "softmax_loss")
         want_loss, want_dx = ref.softmax_loss(x, y)
         same("softmax_loss: loss", loss, want_loss,
@@ -157,21 +176,49 @@ def check_rnn_step(m: ModuleType) -> None:
             same(f"rnn_step_backward: {name}", got, expected)
 
 
+def _rnn_layout(forward, x: np.ndarray, h0: np.ndarray, weights: tuple,
+                want: np.ndarray) -> str:
+    """"time" if the learner's rnn_forward takes x (T, N, D) as the starter's does (or
+    fails either way), "batch" if it takes x (N, T, D) and only that way gives ``want``."""
+    outcomes = {}
+    for layout, inputs, expected in (("time", x, want),
+                                     ("batch", x.transpose(1, 0, 2), want.transpose(1, 0, 2))):
+        try:
+            out = np.asarray(forward(inputs.copy(), h0.copy(), *weights)[0], dtype=float)
+        except Exception:
+            outcomes[layout] = None
+            continue
+        outcomes[layout] = out.shape == expected.shape and bool(
+            np.allclose(out, expected, rtol=1e-6, atol=1e-9))
+    if not outcomes["time"] and (outcomes["batch"] or (outcomes["time"] is None
+                                                        and outcomes["batch"] is not None)):
+        return "batch"
+    return "time"
+
+
 def check_rnn(m: ModuleType) -> None:
+    """The starter's rnn_forward is time-major — x (T, N, D), h (T, N, H) — and given; a
+    batch-major one (N, T, D), as in CS231n's, is accepted too."""
     forward, backward = _fn(m, "rnn_forward"), _fn(m, "rnn_backward")
+    layout = None
     for seed, (n, t, d, h) in zip(SEEDS, ((2, 4, 3, 5), (1, 1, 2, 3), (3, 6, 4, 4)),
                                   strict=True):
         rng = np.random.default_rng(seed)
-        x, h0 = rng.standard_normal((n, t, d)), rng.standard_normal((n, h))
+        x, h0 = rng.standard_normal((t, n, d)), rng.standard_normal((n, h))
         wx, wh, b = rng.standard_normal((d, h)) * 0.5, rng.standard_normal((h, h)) * 0.5, \
             rng.standard_normal(h)
-        out, cache = unpack(forward(x, h0, wx, wh, b), 2, "rnn_forward")
-        want, ref_cache = ref.rnn_forward(x, h0, wx, wh, b)
-        same("rnn_forward: h", out, want, hint=" (every step's hidden state, (N, T, H))")
+        want, ref_cache = ref.rnn_forward(x, h0, wx, wh, b)  # time-major, (T, N, H)
+        if layout is None:
+            layout = _rnn_layout(forward, x, h0, (wx, wh, b), want)
+        swap = (lambda a: a) if layout == "time" else (lambda a: a.transpose(1, 0, 2))
+        shape = "(T, N, H)" if layout == "time" else "(N, T, H)"
+        out, cache = unpack(forward(swap(x).copy(), h0.copy(), wx, wh, b), 2, "rnn_forward")
+        same("rnn_forward: h", out, swap(want), hint=f" (every step's hidden state, {shape})")
         dout = rng.standard_normal(want.shape)
-        grads = unpack(backward(dout, cache), 5, "rnn_backward")
+        grads = unpack(backward(swap(dout).copy(), cache), 5, "rnn_backward")
+        rdx, *rest = ref.rnn_backward(dout, ref_cache)
         for name, got, expected in zip(("dx", "dh0", "dWx", "dWh", "db"), grads,
-                                       ref.rnn_backward(dout, ref_cache), strict=True):
+                                       (swap(rdx), *rest), strict=True):
             same(f"rnn_backward: {name}", got, expected,
                  hint=" (each step adds its upstream gradient to the one from the next step)")
 

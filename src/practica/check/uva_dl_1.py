@@ -8,10 +8,17 @@ are found among the MLP's attributes (objects with a ``params['weight']`` for Nu
 sizes below make distinct. Random weights are written into the learner's layers and the
 reference's, and outputs and gradients are compared; the NumPy gradients are also held
 against finite differences of the learner's own forward.
+
+Two editions are covered: 2020's (``ELUModule``, ``custom_layernorm.py``) and autumn 2019's
+(``LeakyReLUModule(neg_slope)``, ``MLP(n_inputs, n_hidden, n_classes, neg_slope)``,
+``custom_batchnorm.py``). An MLP whose constructor takes ``neg_slope`` is built with the
+2019 starter's default 0.02 and compared with LeakyReLU(0.02) between its layers; the other
+edition's pieces report MISSING.
 """
 
 from __future__ import annotations
 
+import inspect
 from types import ModuleType
 
 import numpy as np
@@ -21,6 +28,9 @@ from .compare import Mismatch, Missing, as_array, numeric_gradient, same
 from .spec import Piece
 
 SEEDS = (0, 1, 2)
+#: The autumn-2019 edition's NEG_SLOPE_DEFAULT (train_mlp_numpy.py), passed to an MLP that
+#: takes ``neg_slope``
+NEG_SLOPE = 0.02
 #: (n_inputs, n_hidden, n_classes, batch): every layer's weight shape differs from the others'
 MLP_SIZES = ((5, (4, 3), 2, 6), (6, (), 3, 4), (3, (7,), 4, 1))
 
@@ -71,8 +81,9 @@ def check_linear(m: ModuleType) -> None:
              np.reshape(theirs.grads["bias"], -1), hint=" (expected 1ᵀ dY)")
 
 
-def _elementwise(m: ModuleType, name: str, x: np.ndarray, hint: str) -> None:
-    mine, theirs = _get(m, name)(), getattr(ref, name)()
+def _elementwise(m: ModuleType, name: str, x: np.ndarray, hint: str, args: tuple = ()
+                 ) -> None:
+    mine, theirs = _get(m, name)(*args), getattr(ref, name)(*args)
     same(f"{name}.forward", mine.forward(x.copy()), theirs.forward(x))
     dout = np.random.default_rng(7).standard_normal(x.shape)
     same(f"{name}.backward", mine.backward(dout.copy()), theirs.backward(dout), hint=hint)
@@ -89,6 +100,20 @@ def check_elu(m: ModuleType) -> None:
         mine.forward(x.copy())
         same("ELUModule.backward against finite differences", mine.backward(np.ones_like(x)),
              numeric, rtol=1e-5, atol=1e-6, ignore=np.abs(x) < 1e-5)
+
+
+def check_leaky_relu(m: ModuleType) -> None:
+    for seed, slope in zip(SEEDS, (NEG_SLOPE, 0.3, 0.0), strict=True):
+        x = np.random.default_rng(seed).standard_normal((4, 6)) * 3
+        x[0, :2] = (-1e-9, 1e-9)  # near the kink
+        _elementwise(m, "LeakyReLUModule", x, f" (neg_slope={slope}: expected dY where X > 0,"
+                     f" {slope}·dY where X ≤ 0)", (slope,))
+        mine = _get(m, "LeakyReLUModule")(slope)
+        numeric = numeric_gradient(lambda v, f=mine.forward: f(v), x.copy(), np.ones_like(x))
+        mine.forward(x.copy())
+        same("LeakyReLUModule.backward against finite differences",
+             mine.backward(np.ones_like(x)), numeric, rtol=1e-5, atol=1e-6,
+             ignore=np.abs(x) < 1e-5)
 
 
 def check_softmax(m: ModuleType) -> None:
@@ -152,6 +177,23 @@ def _by_shape(layers: list, shapes: list[tuple[int, int]], n_hidden: list[int]) 
     return [have[s] for s in shapes]
 
 
+def _neg_slope(cls) -> float | None:
+    """NEG_SLOPE when the learner's MLP takes the autumn-2019 edition's fourth argument
+    ``neg_slope`` (LeakyReLU between the layers), else None (ELU)."""
+    try:
+        params = list(inspect.signature(cls).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    takes = any(p.name == "neg_slope" for p in params) or (
+        len(positional) >= 4 and positional[3].default is inspect.Parameter.empty)
+    return NEG_SLOPE if takes else None
+
+
+def _activation(slope: float | None) -> str:
+    return "ELU" if slope is None else f"LeakyReLU({slope})"
+
+
 def _construct(cls, args: tuple, n_hidden: list[int]):
     try:
         return cls(*args)
@@ -169,8 +211,11 @@ def check_mlp(m: ModuleType) -> None:
         rng = np.random.default_rng(seed)
         sizes = [n_in, *hidden, n_out]
         shapes = list(zip(sizes[1:], sizes[:-1], strict=True))
-        mine = _construct(cls, (n_in, list(hidden), n_out), list(hidden))
-        theirs = ref.MLP(n_in, list(hidden), n_out)
+        slope = _neg_slope(cls)
+        extra = () if slope is None else (slope,)
+        mine = _construct(cls, (n_in, list(hidden), n_out, *extra), list(hidden))
+        theirs = ref.MLP(n_in, list(hidden), n_out, slope)
+        act = _activation(slope)
         layers = _by_shape(_linear_layers(mine), shapes, list(hidden))
         reference = [theirs.net[f"fc{i}"] for i in range(1, len(shapes) + 1)]
         for i, (layer, other, shape) in enumerate(zip(layers, reference, shapes, strict=True)):
@@ -189,9 +234,9 @@ def check_mlp(m: ModuleType) -> None:
                            f"expected {(batch, n_out)}")
         probabilities = bool(np.all(out >= 0) and np.allclose(out.sum(axis=1), 1.0))
         if probabilities:
-            want, hint = theirs.forward(x), " (N × (linear → ELU), linear, softmax)"
+            want, hint = theirs.forward(x), f" (N × (linear → {act}), linear, softmax)"
         else:  # an edition whose MLP ends at the last linear layer (softmax in the loss)
-            want, hint = theirs.net.forward(x), " (N × (linear → ELU), then a linear layer)"
+            want, hint = theirs.net.forward(x), f" (N × (linear → {act}), then a linear layer)"
         same(f"MLP.forward with n_hidden={list(hidden)}", out, want, hint=hint)
         dout = rng.standard_normal(out.shape)
         mine.backward(dout.copy())
@@ -228,11 +273,14 @@ def check_mlp_pytorch(m: ModuleType) -> None:
         torch.manual_seed(seed)
         sizes = [n_in, *hidden, n_out]
         shapes = list(zip(sizes[1:], sizes[:-1], strict=True))
-        mine = _construct(cls, (n_in, list(hidden), n_out), list(hidden))
+        slope = _neg_slope(cls)
+        extra = () if slope is None else (slope,)
+        mine = _construct(cls, (n_in, list(hidden), n_out, *extra), list(hidden))
         if not isinstance(mine, torch.nn.Module):
             raise Mismatch(f"MLP is a {type(mine).__name__}, not a torch.nn.Module")
         mine = mine.double().eval()  # eval: dropout, if any, is off
-        theirs = ref.TorchMLP(n_in, list(hidden), n_out).double().eval()
+        theirs = ref.TorchMLP(n_in, list(hidden), n_out, slope).double().eval()
+        activation = torch.nn.ELU if slope is None else torch.nn.LeakyReLU
         linears = [s for s in mine.modules() if isinstance(s, torch.nn.Linear)]
         have = {tuple(s.weight.shape): s for s in linears}
         if len(linears) != len(shapes) or any(s not in have for s in shapes):
@@ -261,13 +309,14 @@ def check_mlp_pytorch(m: ModuleType) -> None:
             raise Mismatch("MLP.forward returns probabilities (a softmax at the end); "
                            "nn.CrossEntropyLoss takes the logits and applies log-softmax "
                            "itself")
-        extra = sorted({type(s).__name__ for s in mine.modules()
-                        if not isinstance(s, (torch.nn.Linear, torch.nn.ELU, torch.nn.Dropout,
-                                              torch.nn.Sequential, torch.nn.ModuleList))
-                        and s is not mine})
-        hint = f" (the MLP also holds {', '.join(extra)}; the check is of the handout's " \
-               "default: linear layers with ELU between them)" if extra else \
-               " (N × (linear → ELU), then a linear layer)"
+        others = sorted({type(s).__name__ for s in mine.modules()
+                         if not isinstance(s, (torch.nn.Linear, activation, torch.nn.Dropout,
+                                               torch.nn.Sequential, torch.nn.ModuleList))
+                         and s is not mine})
+        act = _activation(slope)
+        hint = f" (the MLP also holds {', '.join(others)}; the check is of the handout's " \
+               f"default: linear layers with {act} between them)" if others else \
+               f" (N × (linear → {act}), then a linear layer)"
         same(f"MLP.forward with n_hidden={list(hidden)}", out.detach().numpy(),
              want.detach().numpy(), hint=hint)
         grad = torch.randn(batch, n_out, dtype=torch.float64)
@@ -394,6 +443,8 @@ PIECES = (
     Piece("linear", "Question 1.1 a)", "modules", check_linear,
           "LinearModule forward, backward, params and grads"),
     Piece("elu", "Question 1.1 b)", "modules", check_elu, "ELUModule forward and backward"),
+    Piece("leaky_relu", "autumn-2019 edition 1.1 b)", "modules", check_leaky_relu,
+          "LeakyReLUModule(neg_slope) forward and backward"),
     Piece("softmax", "Question 1.1 c)", "modules", check_softmax,
           "SoftMaxModule forward and backward"),
     Piece("cross_entropy", "Question 1.1 c)", "modules", check_cross_entropy,

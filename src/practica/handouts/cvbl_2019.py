@@ -7,6 +7,18 @@ shape (batch, seq_length) and returns the logits ``p(T)`` of the last step,
 (batch, num_classes). Parameters are named as in the handout's equations (``W_hx``,
 ``W_hh``, ``b_h``, ``W_ph``, ``b_p``; the LSTM's ``W_gx`` … ``b_o``), each weight of shape
 (out, in) so that a row vector maps as ``x Wᵀ``.
+
+Provenance: the handout points to the UvA Deep Learning course's ``part1`` code. Its public
+autumn-2018 starter (``assignment_2/part1/vanilla_rnn.py``, ``lstm.py``, ``train.py``)
+has ``VanillaRNN(seq_length, input_dim, num_hidden, num_classes, batch_size,
+device='cpu')`` with empty bodies, and ``train.py`` feeds the ``PalindromeDataset``
+batches of shape (batch, seq_length) with ``input_dim`` 1; the autumn-2019 starter, as
+students' public copies hold it, drops ``batch_size``:
+``VanillaRNN(seq_length, input_dim, num_hidden, num_classes, device='cpu')``. Both are
+accepted (``batch_size`` is optional here, and the check builds a learner's model by its
+parameter names). The parameter names of the starters' students vary (``W_hx``,
+``w_hx``, ``Whx``…); the check compares with the reference's weights when they match up
+to case and underscores.
 """
 
 from __future__ import annotations

@@ -6,6 +6,17 @@ the gradients in the order of the forward's inputs. Row-major convention: a samp
 row, ``w`` of a fully-connected layer is (D_in, D_out), ``Y = XW + B`` (§1a). The
 convolution is the handout's filtering form without padding or stride (§1c), and the
 max-pooling windows may be non-square (``pool_height``, ``pool_width``, ``stride``).
+
+Provenance: signatures, caches and layouts were compared with public copies of the HW4
+starter (``hw4_starter/layers.py`` and ``rnn_layers.py``, and students' copies of the same
+files). As there: ``fc_forward`` caches ``(x, w, b)``, ``conv_forward`` and
+``max_pool_forward`` cache ``(x, w)`` and ``(x, pool_param)``, ``softmax_loss(x, y)``
+returns ``(loss, dx)``, ``temporal_softmax_loss(x, y, mask)`` takes the mask without a
+default. The starter gives ``rnn_step_*``, ``rnn_forward``/``rnn_backward`` and
+``word_embedding_*`` written out; its ``rnn_forward`` is time-major — x (T, N, D) → h
+(T, N, H), ``rnn_backward`` likewise — and so is this one (the check also accepts
+CS231n's batch-major (N, T, D)). A later edition moves ``conv_*`` and ``max_pool_*`` to
+``cnn_layers.py``; the check reads them from there when ``layers.py`` has none.
 """
 
 from __future__ import annotations
@@ -15,10 +26,9 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ..numpy_nn import rnn_layers as _engine
 from ..numpy_nn.conv import batch_conv2d_full, batch_filter2d
 from ..numpy_nn.rnn_layers import (  # noqa: F401 - re-exported: the starter's rnn_layers.py
-    rnn_backward,
-    rnn_forward,
     rnn_step_backward,
     rnn_step_forward,
     temporal_fc_backward,
@@ -36,12 +46,12 @@ Cache = Any
 def fc_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, Cache]:
     """Y = XW + B: x (N, D_in) (or (N, d1, …), flattened), w (D_in, D_out), b (D_out,)."""
     flat = x.reshape(x.shape[0], -1)
-    return flat @ w + b, (x, w)
+    return flat @ w + b, (x, w, b)
 
 
 def fc_backward(dout: np.ndarray, cache: Cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """dX = dY Wᵀ (reshaped like x), dW = Xᵀ dY, db = Σ_n dY_n."""
-    x, w = cache
+    """dX = dY Wᵀ (reshaped like x), dW = Xᵀ dY, db = Σ_n dY_n; cache = (x, w, b)."""
+    x, w, _ = cache
     flat = x.reshape(x.shape[0], -1)
     return (dout @ w.T).reshape(x.shape), flat.T @ dout, dout.sum(axis=0)
 
@@ -112,3 +122,18 @@ def softmax_loss(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     dx = np.exp(log_p)
     dx[np.arange(n), y] -= 1.0
     return loss, dx / n
+
+
+# --- rnn_layers.py's sequence RNN, time-major as the starter gives it ----------------------
+
+def rnn_forward(x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray,  # noqa: N803
+                b: np.ndarray) -> tuple[np.ndarray, Cache]:
+    """x (T, N, D), h0 (N, H) → every step's state h (T, N, H), as the starter's docstring."""
+    h, cache = _engine.rnn_forward(x.transpose(1, 0, 2), h0, Wx, Wh, b)
+    return h.transpose(1, 0, 2), cache
+
+
+def rnn_backward(dh: np.ndarray, cache: Cache) -> tuple[np.ndarray, ...]:
+    """dh (T, N, H) → dx (T, N, D), dh0 (N, H), dWx (D, H), dWh (H, H), db (H,)."""
+    dx, dh0, dWx, dWh, db = _engine.rnn_backward(dh.transpose(1, 0, 2), cache)  # noqa: N806
+    return dx.transpose(1, 0, 2), dh0, dWx, dWh, db

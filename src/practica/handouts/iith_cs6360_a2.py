@@ -6,7 +6,15 @@ dbh, dby, hs[len(inputs) − 1]`` with the gradients clipped to ±5 as the gist 
 back as the next input with the state carried, with ``p = exp(y) / Σ exp(y)`` and
 ``np.random.choice(range(vocab_size), p=p.ravel())`` on NumPy's global RNG, as the gist
 does (so ``np.random.seed`` replays it); backed by
-:class:`practica.numpy_nn.char_rnn.CharRNN`."""
+:class:`practica.numpy_nn.char_rnn.CharRNN`.
+
+Provenance: compared with public copies of the gist (``min-char-rnn.py``), which agree on
+``lossFun(inputs, targets, hprev)`` with ``inputs``/``targets`` lists of indices and
+``hprev`` of shape (hidden, 1), the globals above with ``vocab_size`` (read at the top of
+the script from the data), the gradients clipped in place with ``np.clip(…, -5, 5)`` and
+``sample(h, seed_ix, n)`` returning the list ``ixes``. The gist itself is Python 2
+(``xrange``, ``print`` statements): a learner runs it under Python 3 with those two
+changed."""
 
 from __future__ import annotations
 

@@ -13,17 +13,30 @@ same name is :data:`TorchMLP` here (``MLP(n_inputs, n_hidden, n_classes)``, an
 ``CustomLayerNormAutograd``, ``CustomLayerNormManualFunction``,
 ``CustomLayerNormManualModule``; and the 2019 edition's
 ``custom_batchnorm.py``: ``CustomBatchNormAutograd``, ``CustomBatchNormManualFunction``,
-``CustomBatchNormManualModule`` (training-mode batch statistics).
+``CustomBatchNormManualModule`` (training-mode batch statistics). The autumn-2019
+edition's ``LeakyReLUModule(neg_slope)`` and ``MLP(n_inputs, n_hidden, n_classes,
+neg_slope)`` are here too (LeakyReLU where the 2020 edition has ELU).
+
+Provenance: the names and signatures were compared with the course's public 2020 starter
+(``assignment_1/1_mlp_cnn/code/`` ``modules.py``, ``mlp_numpy.py``, ``mlp_pytorch.py``,
+``custom_layernorm.py`` and the ``unittests.py`` that drives them) and with the autumn-2019
+edition's files as students' public copies hold them (``assignment_1/code/modules.py``,
+``mlp_numpy.py``, ``mlp_pytorch.py``, ``train_mlp_numpy.py``, ``custom_batchnorm.py``;
+several copies agree). The starters leave the parameter shapes to the student: the weight
+(out, in) is the handout's W ∈ R^{N×M}; the bias is (1, out) here, and the 2019 copies'
+(out, 1) is accepted by the check, which writes biases by size. The spring-2019 edition's
+``ReLUModule`` is not covered.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from torch import nn
 
 from ..models.batchnorm import BatchNormAutograd, BatchNormFunction, BatchNormManual
 from ..models.layernorm import LayerNormAutograd, LayerNormFunction, LayerNormManual
 from ..models.mlp import MLP as _TorchMLP
-from ..numpy_nn import ELU, CrossEntropy, Linear, Softmax
+from ..numpy_nn import ELU, CrossEntropy, LeakyReLU, Linear, Softmax
 from ..numpy_nn import MLP as EngineMLP
 
 
@@ -65,6 +78,14 @@ class ELUModule(_Wrapped):
         super().__init__(ELU(dtype=np.float64))
 
 
+class LeakyReLUModule(_Wrapped):
+    """The autumn-2019 edition's activation: Y = X if X > 0 else a·X, a = ``neg_slope``."""
+
+    def __init__(self, neg_slope: float) -> None:
+        super().__init__(LeakyReLU(neg_slope, dtype=np.float64))
+        self.neg_slope = neg_slope
+
+
 class SoftMaxModule(_Wrapped):
     """Row-wise softmax: dX = Y ∘ (dY − Σ_k dY_k Y_k) (§1.1 c)."""
 
@@ -87,11 +108,18 @@ class CrossEntropyModule:
 class MLP:
     """§1.2: N × (linear → ELU), a last linear layer, then softmax — the engine's ``MLP``
     (ELU, float64) and ``Softmax``. ``forward`` returns the probabilities that
-    ``CrossEntropyModule`` takes; ``backward(dout)`` takes dL/d(probabilities)."""
+    ``CrossEntropyModule`` takes; ``backward(dout)`` takes dL/d(probabilities).
+    ``MLP(n_inputs, n_hidden, n_classes, neg_slope)``, the autumn-2019 edition's
+    signature, puts LeakyReLU(``neg_slope``) where ELU is."""
 
-    def __init__(self, n_inputs: int, n_hidden: list[int], n_classes: int) -> None:
-        self.net = EngineMLP(n_inputs, n_hidden, n_classes, activation="elu", seed=0,
+    def __init__(self, n_inputs: int, n_hidden: list[int], n_classes: int,
+                 neg_slope: float | None = None) -> None:
+        activation = "elu" if neg_slope is None else "leaky_relu"
+        self.net = EngineMLP(n_inputs, n_hidden, n_classes, activation=activation, seed=0,
                              dtype=np.float64)
+        if neg_slope is not None:
+            for i in range(1, len(n_hidden) + 1):
+                self.net[f"act{i}"].negative_slope = float(neg_slope)
         self.softmax = Softmax(dtype=np.float64)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -101,7 +129,18 @@ class MLP:
         return self.net.backward(self.softmax.backward(dout))
 
 
-TorchMLP = _TorchMLP  # mlp_pytorch.py's MLP(n_inputs, n_hidden, n_classes), §2
+class TorchMLP(_TorchMLP):
+    """``mlp_pytorch.py``'s ``MLP(n_inputs, n_hidden, n_classes)`` (§2): logits, ELU
+    between the linear layers; with ``neg_slope`` (the autumn-2019 edition's fourth
+    argument) ``nn.LeakyReLU(neg_slope)`` instead."""
+
+    def __init__(self, n_inputs: int, n_hidden: list[int], n_classes: int,
+                 neg_slope: float | None = None) -> None:
+        super().__init__(n_inputs, n_hidden, n_classes)
+        if neg_slope is not None:
+            for i, layer in enumerate(self.layers):
+                if isinstance(layer, nn.ELU):
+                    self.layers[i] = nn.LeakyReLU(neg_slope)
 
 CustomLayerNormAutograd = LayerNormAutograd  # (n_neurons, eps=1e-5), §3.1
 CustomLayerNormManualFunction = LayerNormFunction  # .apply(input, gamma, beta, eps), §3.2 b

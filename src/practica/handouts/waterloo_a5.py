@@ -22,6 +22,16 @@ The ``VAE`` here is practica's five-convolution VAE (``zdim // 16`` = 32 filters
 the starter's ``encoder_conv1``), with ``zdim`` latent dimensions. Its default image size
 is 64, the size practica's Galaxy Zoo runs use: at the starter's 424 the linear head alone
 would hold about 10⁸ parameters.
+
+Provenance: the snippet was compared with the handout's text and with a public
+convolutional VAE whose names it shares (a CelebA VAE whose ``VAE(input_chanel=3, z_dim=512,
+img_size=64)`` has the same ``encoder_conv1`` … ``decoder_conv1`` layers,
+``reparameterize(self, z_means, z_log_var)`` and ``forward`` returning ``x_reconst,
+z_means, z_log_var``). That source ends its decoder in ``tanh`` on inputs normalised to
+[−1, 1] and uses a summed squared error; the handout asks for binary cross-entropy, so
+the check asks for probabilities (a sigmoid at the end). The snippet's ``self.z_dim =
+z_dim`` names a variable the constructor does not have (its argument is ``zdim``): a
+learner fixes that line.
 """
 
 from __future__ import annotations
