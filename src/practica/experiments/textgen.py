@@ -45,6 +45,7 @@ from ..text.explain import explain, format_explanation
 from ..text.lstm import Generator, save_generator
 from ..train import LoopConfig
 from ..train.array_checkpoint import load_arrays, save_arrays
+from ..train.optim import make_schedule
 from .base import Experiment, Target
 from .classify import flatten
 from .recurrent import chunk_trainer, cpu_threads
@@ -81,6 +82,12 @@ class TextGenConfig:
     hidden: int = positive("LSTM units per layer", 128)
     layers: int = positive("stacked LSTM layers", 2)
     embed_dim: int = non_negative("character embedding size (0: one-hot inputs)", 0)
+    dropout: float = option(0.0, "dropout between the LSTM layers and before the output "
+                            "layer (0: none, as the handout)", check=lambda v: 0 <= v < 1,
+                            check_msg="must be in [0, 1)")
+    schedule: str = option("step", "learning rate: step (× lr_decay every lr_step steps, the "
+                           "starter's) or cosine (to 0 over the steps)",
+                           choices=("step", "cosine"))
     steps: int = positive("training steps (~7 min on one CPU thread)", 10000)
     eval_every: int = positive("evaluate on the validation part every this many steps", 500)
     val_fraction: float = option(0.1, "the last this fraction of the text is validation",
@@ -178,9 +185,11 @@ def run_textgen(cfg: TextGenConfig, ctx: RunContext) -> dict[str, float]:
         check_prompts(corpus_prompts(cfg.text, cfg.prompts, data.text), data.vocab)
         ctx.run.write_json("vocab.json", list(data.vocab))
         torch.manual_seed(ctx.settings.seed)
-        model = CharLSTM(data.vocab_size, cfg.hidden, cfg.layers, cfg.embed_dim)
+        model = CharLSTM(data.vocab_size, cfg.hidden, cfg.layers, cfg.embed_dim,
+                         dropout=cfg.dropout)
         optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-        scheduler = torch.optim.lr_scheduler.StepLR(optimizer, cfg.lr_step, cfg.lr_decay)
+        scheduler = (torch.optim.lr_scheduler.StepLR(optimizer, cfg.lr_step, cfg.lr_decay)
+                     if cfg.schedule == "step" else make_schedule("cosine", optimizer, cfg.steps))
 
         def batch_at(step: int) -> tuple[torch.Tensor, torch.Tensor]:
             x, y = data.batch(cfg.batch_size, np.random.default_rng([ctx.settings.seed, step]))

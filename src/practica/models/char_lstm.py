@@ -19,15 +19,19 @@ LSTMState = tuple[torch.Tensor, torch.Tensor]
 
 
 class CharLSTM(nn.Module):
-    """``embed_dim = 0``: one-hot inputs; otherwise a learned embedding of that size."""
+    """``embed_dim = 0``: one-hot inputs; otherwise a learned embedding of that size.
+    ``dropout``: between the stacked layers and before the output layer, in training only
+    (0, the handout's model, adds nothing)."""
 
     def __init__(self, vocab_size: int, hidden: int = 128, layers: int = 2,
-                 embed_dim: int = 0) -> None:
+                 embed_dim: int = 0, dropout: float = 0.0) -> None:
         super().__init__()
         self.vocab_size, self.hidden, self.layers = vocab_size, hidden, layers
         self.embed = nn.Embedding(vocab_size, embed_dim) if embed_dim else None
         input_dim = embed_dim or vocab_size
-        self.lstm = nn.LSTM(input_dim, hidden, num_layers=layers, batch_first=True)
+        self.lstm = nn.LSTM(input_dim, hidden, num_layers=layers, batch_first=True,
+                            dropout=dropout if layers > 1 else 0.0)
+        self.drop = nn.Dropout(dropout) if dropout else nn.Identity()
         self.head = nn.Linear(hidden, vocab_size)
 
     def inputs(self, x: torch.Tensor) -> torch.Tensor:
@@ -39,7 +43,7 @@ class CharLSTM(nn.Module):
                 ) -> tuple[torch.Tensor, LSTMState]:
         """``x``: (N, T) character indices → logits (N, T, V) and the final (h, c)."""
         out, state = self.lstm(self.inputs(x), state)
-        return self.head(out), state
+        return self.head(self.drop(out)), state
 
     @torch.no_grad()
     def step(self, index: int, state: LSTMState | None) -> tuple[np.ndarray, LSTMState]:
