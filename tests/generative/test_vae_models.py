@@ -83,3 +83,20 @@ def test_one_training_step_changes_the_weights(arch):
     opt.step()
     changed = [not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True)]
     assert all(changed)
+
+
+def test_a_deeper_mlp_vae_adds_hidden_layers_each_way_and_keeps_depth_1_as_is():
+    torch.manual_seed(0)
+    shallow, deep = VAE("mlp", (1, 28, 28), 20), VAE("mlp", (1, 28, 28), 20, depth=3)
+    assert set(shallow.state_dict()) == {"encoder.fc1.weight", "encoder.fc1.bias",
+                                         "encoder.head.weight", "encoder.head.bias",
+                                         "decoder.fc1.weight", "decoder.fc1.bias",
+                                         "decoder.out.weight", "decoder.out.bias"}
+    extra = sum(p.numel() for p in deep.parameters()) - sum(
+        p.numel() for p in shallow.parameters())
+    assert extra == 4 * (512 * 512 + 512)  # two more 512 → 512 layers each way
+    x = torch.rand(3, 1, 28, 28).bernoulli()
+    logits, mu, logvar = deep(x)
+    assert logits.shape == x.shape and mu.shape == logvar.shape == (3, 20)
+    with pytest.raises(ValueError, match="MLP VAE only"):
+        VAE("conv", (1, 28, 28), 20, depth=2)

@@ -67,6 +67,8 @@ class VAEConfig:
                        "32→512 filters) or resnet (five residual blocks)", choices=ARCHITECTURES)
     dataset: str = option("mnist", "training images", choices=DATASETS)
     latent: int = positive("latent dimension (2 draws the latent map without projection)", 20)
+    depth: int = positive("MLP only: hidden layers of 512 units in the encoder and in the "
+                          "decoder (1: the handout's)", 1)
     likelihood: str = option("bernoulli", "decoder distribution p(x|z)", choices=LIKELIHOODS)
     sigma: float = positive("standard deviation of the Gaussian decoder", 0.1)
     binarize: str = option("auto", "dynamic: x ~ Bernoulli(pixel/255) per step (test set once, "
@@ -247,6 +249,8 @@ def figures(model: VAE, cfg: VAEConfig, ctx: RunContext, data: ImageDataset,
 
 
 def run(cfg: VAEConfig, ctx: RunContext) -> dict[str, float]:
+    if cfg.depth != 1 and cfg.arch != "mlp":
+        raise ConfigError(f"depth: only the MLP VAE has a depth setting (arch={cfg.arch})")
     how = binarization(cfg)
     data = load_data(cfg, ctx)
     train_x = torch.from_numpy(data.train.images).float() / 255.0
@@ -254,7 +258,8 @@ def run(cfg: VAEConfig, ctx: RunContext) -> dict[str, float]:
     test_x = binarize_images(test_all, how, torch.Generator().manual_seed(TEST_BINARIZE_SEED))
     test_y = data.test.labels
     eval_x = test_x[:cfg.eval_images] if cfg.eval_images else test_x
-    model = VAE(cfg.arch, tuple(train_x.shape[1:]), cfg.latent, cfg.likelihood, cfg.sigma)
+    model = VAE(cfg.arch, tuple(train_x.shape[1:]), cfg.latent, cfg.likelihood, cfg.sigma,
+                depth=cfg.depth)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     sampler = EpochBatches(len(train_x), cfg.batch_size, seed=ctx.settings.seed)
 

@@ -84,25 +84,39 @@ def _padded(size: int) -> int:
 # --- MLP ---------------------------------------------------------------------------------
 
 class MLPEncoder(nn.Module):
-    def __init__(self, image_shape: tuple[int, int, int], latent: int, hidden: int = 512):
+    """x → ReLU(512) [→ ReLU(512) × (depth − 1)] → (μ, log σ²)."""
+
+    def __init__(self, image_shape: tuple[int, int, int], latent: int, hidden: int = 512,
+                 depth: int = 1):
         super().__init__()
         n = math.prod(image_shape)
         self.fc1 = nn.Linear(n, hidden)
+        self.deeper = nn.ModuleList(nn.Linear(hidden, hidden) for _ in range(depth - 1))
         self.head = nn.Linear(hidden, 2 * latent)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.head(F.relu(self.fc1(x.flatten(1)))).chunk(2, dim=1)
+        h = F.relu(self.fc1(x.flatten(1)))
+        for layer in self.deeper:
+            h = F.relu(layer(h))
+        return self.head(h).chunk(2, dim=1)
 
 
 class MLPDecoder(nn.Module):
-    def __init__(self, image_shape: tuple[int, int, int], latent: int, hidden: int = 512):
+    """z → ReLU(512) [→ ReLU(512) × (depth − 1)] → logits of p(x|z)."""
+
+    def __init__(self, image_shape: tuple[int, int, int], latent: int, hidden: int = 512,
+                 depth: int = 1):
         super().__init__()
         self.image_shape = tuple(image_shape)
         self.fc1 = nn.Linear(latent, hidden)
+        self.deeper = nn.ModuleList(nn.Linear(hidden, hidden) for _ in range(depth - 1))
         self.out = nn.Linear(hidden, math.prod(image_shape))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.out(F.relu(self.fc1(z))).view(len(z), *self.image_shape)
+        h = F.relu(self.fc1(z))
+        for layer in self.deeper:
+            h = F.relu(layer(h))
+        return self.out(h).view(len(z), *self.image_shape)
 
 
 # --- five convolutions ------------------------------------------------------------------
@@ -261,16 +275,20 @@ class VAE(nn.Module):
     """Encoder ``x → (μ, log σ²)``, reparameterised sample, decoder ``z → logits of p(x|z)``."""
 
     def __init__(self, arch: str = "mlp", image_shape: tuple[int, int, int] = (1, 28, 28),
-                 latent: int = 20, likelihood: str = "bernoulli", sigma: float = 0.1) -> None:
+                 latent: int = 20, likelihood: str = "bernoulli", sigma: float = 0.1,
+                 depth: int = 1) -> None:
         super().__init__()
         if arch not in ARCHITECTURES:
             raise ValueError(f"arch must be one of {', '.join(ARCHITECTURES)}, got {arch!r}")
+        if depth != 1 and arch != "mlp":
+            raise ValueError(f"depth applies to the MLP VAE only (arch={arch!r})")
         if likelihood not in LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {', '.join(LIKELIHOODS)}")
         self.arch, self.latent, self.image_shape = arch, latent, tuple(image_shape)
         self.likelihood, self.sigma = likelihood, sigma
-        self.encoder = ENCODERS[arch](self.image_shape, latent)
-        self.decoder = DECODERS[arch](self.image_shape, latent)
+        extra = {"depth": depth} if arch == "mlp" else {}
+        self.encoder = ENCODERS[arch](self.image_shape, latent, **extra)
+        self.decoder = DECODERS[arch](self.image_shape, latent, **extra)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.encoder(x)
