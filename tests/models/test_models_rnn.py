@@ -210,3 +210,17 @@ def test_rnn_learns_palindromes_from_raw_digit_values() -> None:
     length = 5
     accuracy = _train_on_palindromes(VanillaRNN(length - 1, 1, 32, 10), length, steps=300)
     assert accuracy > 0.4, accuracy  # chance is 0.1; a scalar input is harder to decode
+
+
+def test_the_fused_lstm_forward_equals_the_loop_over_step_and_its_gradients():
+    torch.manual_seed(0)
+    model = LSTM(9, 10, 16, 10, forget_bias=1.0).double()
+    x = torch.randint(0, 10, (5, 9))
+    plain = model(x)
+    grads = torch.autograd.grad(plain.sum(), list(model.parameters()))
+    model.fused = True
+    fused = model(x)
+    assert torch.allclose(fused, plain, atol=1e-12)
+    for a, b in zip(torch.autograd.grad(fused.sum(), list(model.parameters())), grads,
+                    strict=True):
+        assert torch.allclose(a, b, atol=1e-12)

@@ -162,6 +162,8 @@ class LSTM(_SequenceClassifier):
     """
 
     GATES: tuple[str, ...] = ("g", "i", "f", "o")
+    #: compute the four gates with one stacked matrix product per step (see _forward_fused)
+    fused: bool = False
 
     def __init__(self, seq_length: int, input_dim: int, num_hidden: int, num_classes: int,
                  forget_bias: float = 0.0) -> None:
@@ -203,6 +205,27 @@ class LSTM(_SequenceClassifier):
         x = self._prepare_input(x, self.W_ph.dtype)
         h = x.new_zeros(x.shape[0], self.num_hidden)  # h(0) = 0
         c = torch.zeros_like(h)  # c(0) = 0
+        if self.fused:
+            return self._forward_fused(x, h, c)
         for t in range(self.seq_length):
             h, c = self.step(x[:, t], h, c)
+        return h @ self.W_ph.T + self.b_p
+
+    def _forward_fused(self, x: torch.Tensor, h: torch.Tensor, c: torch.Tensor
+                       ) -> torch.Tensor:
+        """The same equations (4)-(10) with the gates' weights stacked: ``[W_gx; W_ix; W_fx;
+        W_ox]`` (4n, d) applied to every ``x(t)`` at once, then one ``(4n, n)`` product with
+        ``h(t−1)`` per step instead of eight. Equal to the loop over :meth:`step` up to
+        floating-point rounding; several times fewer operations for small ``n``."""
+        n = self.num_hidden
+        w_x = torch.cat([getattr(self, f"W_{g}x") for g in self.GATES])
+        w_h = torch.cat([getattr(self, f"W_{g}h") for g in self.GATES])
+        b = torch.cat([getattr(self, f"b_{g}") for g in self.GATES])
+        from_x = x @ w_x.T + b  # (N, T, 4n): the input part of every gate, all steps
+        for t in range(self.seq_length):
+            a = from_x[:, t] + h @ w_h.T
+            g = torch.tanh(a[:, :n])
+            i, f, o = torch.sigmoid(a[:, n:]).split(n, dim=1)
+            c = g * i + c * f
+            h = torch.tanh(c) * o
         return h @ self.W_ph.T + self.b_p
