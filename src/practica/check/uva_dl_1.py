@@ -277,7 +277,9 @@ def check_mlp_pytorch(m: ModuleType) -> None:
         extra = () if slope is None else (slope,)
         mine = _construct(cls, (n_in, list(hidden), n_out, *extra), list(hidden))
         if not isinstance(mine, torch.nn.Module):
-            raise Mismatch(f"MLP is a {type(mine).__name__}, not a torch.nn.Module")
+            raise Mismatch(f"mlp_pytorch.py's MLP is a {type(mine).__module__}."
+                           f"{type(mine).__qualname__}, not a torch.nn.Module: subclass "
+                           "nn.Module (is this the NumPy MLP of mlp_numpy.py?)")
         mine = mine.double().eval()  # eval: dropout, if any, is off
         theirs = ref.TorchMLP(n_in, list(hidden), n_out, slope).double().eval()
         activation = torch.nn.ELU if slope is None else torch.nn.LeakyReLU
