@@ -85,21 +85,27 @@ class FirefoxBiDi:
             [FIREFOX, "--headless", "--no-remote", "--profile", str(profile),
              "--remote-debugging-port", str(port), "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            self.ws = self._connect(websocket, port)
+            self._id = 0
+            self.command("session.new", capabilities={})
+            self.context = self.command("browsingContext.getTree")["contexts"][0]["context"]
+            self.set_window_size(1400, 1000)
+        except BaseException:  # never leave a headless Firefox behind
+            self.process.kill()
+            self.process.wait()
+            raise
+
+    def _connect(self, websocket: Any, port: int) -> Any:
         deadline = time.monotonic() + 60
         while True:
             try:
-                self.ws = websocket.create_connection(f"ws://127.0.0.1:{port}/session",
-                                                      timeout=60, suppress_origin=True)
-                break
-            except OSError:
+                return websocket.create_connection(f"ws://127.0.0.1:{port}/session",
+                                                   timeout=60, suppress_origin=True)
+            except OSError:  # not listening yet
                 if time.monotonic() > deadline or self.process.poll() is not None:
-                    self.process.kill()
                     raise
                 time.sleep(0.3)
-        self._id = 0
-        self.command("session.new", capabilities={})
-        self.context = self.command("browsingContext.getTree")["contexts"][0]["context"]
-        self.set_window_size(1400, 1000)
 
     def command(self, method: str, **params: Any) -> dict:
         self._id += 1
