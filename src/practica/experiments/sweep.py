@@ -39,7 +39,7 @@ def run_sweep(ctx: RunContext, points: Sequence[tuple[str, Experiment, Any]], *,
     ctx.summary_extra["sweep"] = {label: {k: m[k] for k in (select, *report)}
                                   for label, m in rows}
     compare_curves(curves, curve_metric, ctx.run.plots / f"sweep_{curve_metric}.png",
-                   splits=curve_splits, title=title or f"sweep: {curve_metric}")
+                   splits=curve_splits, title=title or f"sweep: {curve_metric}", zoom=True)
     header = "".join(f"<th>{esc(k)}</th>" for k in (select, *report))
     body = "".join(
         f"<tr><td>{esc(label)}{' (best)' if label == best_label else ''}</td>"
