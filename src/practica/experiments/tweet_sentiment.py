@@ -58,8 +58,6 @@ class CharLSTM(nn.Module):
                  n_chars: int = tweets.N_CHARS, classes: int = 2, embedding: int = 0,
                  layers: int = 1, bidirectional: bool = False, dropout: float = 0.0) -> None:
         super().__init__()
-        if bidirectional and padding != "pack":
-            raise ValueError("a bidirectional LSTM needs padding='pack'")
         self.n_chars = n_chars
         self.embed = nn.Embedding(n_chars, embedding) if embedding else None
         self.drop = nn.Dropout(dropout) if dropout else nn.Identity()
