@@ -37,6 +37,18 @@ def test_improved_convnet_uses_bf16_channels_last_by_default(tiny_cifar, tmp_pat
     assert summary["status"] == "completed"
 
 
+@pytest.mark.parametrize("name", ["convnet-vgg-best", "mlp-torch-long"])
+def test_tuned_variants_run_at_their_smoke_budget(tiny_cifar, tmp_path, name):
+    """The variants of issue 21: their own defaults, bf16, and the smoke budget CI runs."""
+    assert run(tmp_path, tiny_cifar, name, "--smoke", "--set", "batch_size=8",
+               "--set", "warmup_steps=1") == 0
+    path, summary = only_run(tmp_path, name)
+    record = json.loads((path / "config.json").read_text())
+    assert summary["status"] == "completed" and record["settings"]["amp"] == "bf16"
+    assert record["config"]["augment"] == "crop+flip"
+    assert record["config"]["schedule"] in ("onecycle", "cosine")
+
+
 def test_flags_override_experiment_settings(tiny_cifar, tmp_path):
     assert run(tmp_path, tiny_cifar, "convnet-preact-best", "--amp", "none",
                "--no-channels-last", "--set", "steps=2", "--set", "eval_every=2",

@@ -91,3 +91,26 @@ def test_chunked_run_stops_early_and_resumes_exactly(tmp_path) -> None:
     assert (resumed.step, reason2) == (full.step, reason)
     for a, b in zip(full.model.parameters(), resumed.model.parameters(), strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_best_checkpoint_keeps_the_best_validation_weights_across_a_restart(tmp_path) -> None:
+    from practica.experiments.recurrent import BestCheckpoint
+
+    model = nn.Linear(2, 1)
+    path = tmp_path / "best.pt"
+    keep = BestCheckpoint(model, path)
+    seen = []
+    for step, acc in enumerate([0.2, 0.9, 0.5]):  # found a solution at step 1, then lost it
+        with torch.no_grad():
+            model.weight.fill_(float(step))
+        seen.append({"step": step, "val": {"accuracy": acc}})
+        keep(seen)
+    again = BestCheckpoint(nn.Linear(2, 1), path)  # a resumed run reads the file back
+    assert again.best == (1, 0.9)
+    with torch.no_grad():
+        model.weight.fill_(3.0)
+    seen.append({"step": 3, "val": {"accuracy": 0.85}})
+    again(seen)  # lower than the kept 0.9: the file keeps step 1
+    fresh = nn.Linear(2, 1)
+    assert again.load_into(fresh) == 1
+    assert torch.equal(fresh.weight, torch.full((1, 2), 1.0))

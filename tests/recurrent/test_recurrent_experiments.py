@@ -16,6 +16,7 @@ from practica import cli
 from practica.data import mnist
 from practica.data.palindromes import PalindromeDataset
 from practica.errors import ConfigError
+from practica.records.run import read_metrics
 from practica.experiments.lstm_mnist import ImageLSTM
 from practica.experiments.palindromes import (
     PalindromeConfig,
@@ -87,6 +88,18 @@ def test_palindrome_sweep_runs_every_point_and_plots(tmp_path) -> None:
         assert len(accs) == 2
         assert summary["metrics"][f"{model}/T4/accuracy_mean"] == pytest.approx(np.mean(accs))
         assert summary["metrics"][f"{model}/T4/accuracy_std"] == pytest.approx(np.std(accs))
+        for seed in (0, 1):  # each run also tested at its best-validation weights
+            child = json.loads((path / "children" / f"{model}-T04-seed{seed}" /
+                                "summary.json").read_text())
+            val = [r for r in read_metrics(path / "children" / f"{model}-T04-seed{seed}" /
+                                           "metrics.csv") if r["split"] == "val"
+                   and r["metric"] == "accuracy"]
+            best = max(val, key=lambda r: r["value"])  # the first of equal bests is kept
+            assert child["best_val_step"] == best["step"]
+            assert 0 <= child["metrics"]["test_best_val/accuracy"] <= 1
+        assert summary["sweep"][model]["4"]["accuracy_at_best_val"] == [
+            json.loads((path / "children" / f"{model}-T04-seed{s}" / "summary.json")
+                       .read_text())["metrics"]["test_best_val/accuracy"] for s in (0, 1)]
     seed_configs = [json.loads((path / "children" / f"rnn-T03-seed{s}" / "config.json")
                                .read_text())["config"]["replicate"] for s in (0, 1)]
     assert seed_configs == [0, 1]
@@ -275,6 +288,17 @@ def test_tweet_validation_split_is_fixed_and_nested() -> None:
     assert set(split_training(100, 20, 60)[0]) >= set(small)  # 30 ⊂ 60: a learning curve
     with pytest.raises(ConfigError, match="train_limit=90"):
         split_training(100, 20, 90)
+
+
+def test_tweet_sentiment_best_runs_at_its_smoke_budget(tmp_path) -> None:
+    _tweet_files(tmp_path / "data" / "tweets")
+    assert run(tmp_path, tmp_path / "data", "tweet-sentiment-best", "--smoke", "--set",
+               "steps=4", "--set", "eval_every=2", "--set", "batch_size=8", "--set",
+               "warmup_steps=1", "--set", "train_sample=10") == 0
+    path, summary = only_run(tmp_path, "tweet-sentiment-best")
+    config = json.loads((path / "config.json").read_text())["config"]
+    assert config["bidirectional"] and config["padding"] == "pack" and config["embedding"]
+    assert summary["status"] == "completed" and 0 <= summary["metrics"]["test/accuracy"] <= 1
 
 
 def test_tweet_sentiment_tuned_options_and_validation_set(tmp_path) -> None:

@@ -21,6 +21,17 @@ TEXT = "the cat sat on the mat.\nthe dog sat on the log.\n" * 40
 
 
 
+def test_textgen_lstm_best_runs_at_its_smoke_budget(tmp_path):
+    book = tmp_path / "book.txt"
+    book.write_text(TEXT, encoding="utf-8")
+    assert run(tmp_path, None, "textgen-lstm-best", "--smoke", "--set", f"text={book}",
+               "--set", "prompts=the cat", "--set", "val_fraction=0.2") == 0
+    path, summary = only_run(tmp_path, "textgen-lstm-best")
+    config = json.loads((path / "config.json").read_text())["config"]
+    assert config["dropout"] == 0.25 and config["schedule"] == "cosine"
+    assert summary["status"] == "completed" and np.isfinite(summary["metrics"]["val/loss"])
+
+
 def test_textgen_lstm_learns_a_tiny_book_and_generates(tmp_path, capsys):
     book = tmp_path / "book.txt"
     book.write_text(TEXT, encoding="utf-8")

@@ -39,7 +39,7 @@ from ..train.classification import classification_metrics, cross_entropy_step, e
 from ..train.optim import OPTIMIZERS, make_optimizer
 from .base import Experiment, Target, child
 from .classify import flatten
-from .recurrent import chunk_trainer, cpu_threads, fit_until, stop_reason
+from .recurrent import BestCheckpoint, chunk_trainer, cpu_threads, fit_until, stop_reason
 
 MODELS = ("rnn", "lstm")
 HANDOUT = "CVbL 2019 §3.1–3.3 (palindromes; questions 3.3, 3.5)"
@@ -114,18 +114,27 @@ def run_palindrome(cfg: PalindromeConfig, ctx: RunContext) -> dict[str, float]:
             LoopConfig(steps=cfg.steps, eval_every=cfg.eval_every,
                        clip_grad_norm=cfg.clip_grad_norm or None),
             name=f"{cfg.model}-T{cfg.length}")
-        should_stop = functools.partial(stop_reason, goal=cfg.stop_accuracy,
-                                        patience=cfg.patience, min_delta=cfg.min_delta)
+        keep_best = BestCheckpoint(model, ctx.run.checkpoints / "best_val.pt")
+        stop = functools.partial(stop_reason, goal=cfg.stop_accuracy, patience=cfg.patience,
+                                 min_delta=cfg.min_delta)
+
+        def should_stop(history):
+            keep_best(history)
+            return stop(history)
+
         final, reason = fit_until(trainer, cfg.steps, should_stop)
         model.eval()
         test_x, test_y = data["test"].fixed_set(cfg.test_size)
         test = classification_metrics(predict(model, test_x, ctx), test_y)
+        # the same test palindromes, read by the weights of the best validation evaluation
+        best_step = keep_best.load_into(model)
+        test_best = classification_metrics(predict(model, test_x, ctx), test_y)
     logged = {(r["step"], r["split"]) for r in ctx.run.metrics()}
     if (trainer.step, "test") not in logged:  # a resumed run may have logged it already
         ctx.run.log(trainer.step, "test", test)
-    ctx.summary_extra.update(steps_trained=trainer.step, stopped=reason,
+    ctx.summary_extra.update(steps_trained=trainer.step, stopped=reason, best_val_step=best_step,
                              parameters=sum(p.numel() for p in model.parameters()))
-    return flatten({**final, "test": test})
+    return flatten({**final, "test": test, "test_best_val": test_best})
 
 
 # --- the sweep ---------------------------------------------------------------------------
@@ -150,6 +159,7 @@ def run_sweep(cfg: SweepConfig, ctx: RunContext) -> dict[str, float]:
     """Each (model, T, seed) as a sub-run; accuracy against T with mean and spread."""
     base = {k: v for k, v in asdict(cfg).items() if k not in SWEEP_ONLY}
     acc: dict[str, dict[int, list[float]]] = {m: {} for m in cfg.models}
+    at_best: dict[str, dict[int, list[float]]] = {m: {} for m in cfg.models}
     steps: dict[str, dict[int, list[int]]] = {m: {} for m in cfg.models}
     for model in cfg.models:
         for length in cfg.lengths:
@@ -158,20 +168,29 @@ def run_sweep(cfg: SweepConfig, ctx: RunContext) -> dict[str, float]:
                                             "replicate": rep, "forget_bias":
                                             cfg.forget_bias if model == "lstm" else 0.0})
                 summary = child(ctx, point_label(model, length, rep), POINT, point)
-                acc[model].setdefault(length, []).append(summary["metrics"]["test/accuracy"])
+                metrics = summary["metrics"]
+                acc[model].setdefault(length, []).append(metrics["test/accuracy"])
+                at_best[model].setdefault(length, []).append(
+                    metrics.get("test_best_val/accuracy", metrics["test/accuracy"]))
                 steps[model].setdefault(length, []).append(int(summary["steps_trained"]))
     out: dict[str, float] = {}
     for model in cfg.models:
         for length, values in acc[model].items():
             out[f"{model}/T{length}/accuracy_mean"] = float(np.mean(values))
             out[f"{model}/T{length}/accuracy_std"] = float(np.std(values))
+            out[f"{model}/T{length}/accuracy_min"] = float(np.min(values))
+            out[f"{model}/T{length}/best_val_accuracy_mean"] = \
+                float(np.mean(at_best[model][length]))
         gap = odd_even_gap({t: float(np.mean(v)) for t, v in acc[model].items()})
         if gap is not None:
             out[f"{model}/even_minus_odd"] = gap
-    ctx.summary_extra["sweep"] = {m: {str(t): {"accuracy": v, "steps": steps[m][t]}
+    ctx.summary_extra["sweep"] = {m: {str(t): {"accuracy": v, "steps": steps[m][t],
+                                               "accuracy_at_best_val": at_best[m][t]}
                                       for t, v in acc[m].items()} for m in cfg.models}
-    plot_sweep(acc, steps, ctx.run.plots / "accuracy_vs_length.png", encoding=cfg.encoding)
-    ctx.report_sections["Accuracy against palindrome length"] = sweep_table(acc, steps)
+    plot_sweep(acc, steps, ctx.run.plots / "accuracy_vs_length.png", encoding=cfg.encoding,
+               at_best=at_best)
+    ctx.report_sections["Accuracy against palindrome length"] = sweep_table(acc, steps,
+                                                                           at_best=at_best)
     ctx.standard_plots = False
     return out
 
@@ -192,8 +211,12 @@ def odd_even_gap(mean_acc: dict[int, float]) -> float | None:
 
 
 def plot_sweep(acc: dict[str, dict[int, list[float]]], steps: dict[str, dict[int, list[int]]],
-               path, *, encoding: str, split: str = "test") -> None:
-    """Accuracy (mean ± std, each seed a dot) and steps trained, against T."""
+               path, *, encoding: str, split: str = "test",
+               at_best: dict[str, dict[int, list[float]]] | None = None) -> None:
+    """Accuracy (mean ± std, each seed a dot) and steps trained, against T.
+
+    ``at_best``: the same accuracy read by each run's best-validation weights, drawn dashed.
+    """
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
@@ -214,6 +237,9 @@ def plot_sweep(acc: dict[str, dict[int, list[float]]], steps: dict[str, dict[int
                         alpha=0.2)  # accuracy bounds
         for t in ts:
             ax.scatter([t] * len(by_length[t]), by_length[t], s=8, color=c, alpha=0.5)
+        if at_best and model in at_best:
+            ax.plot(ts, [np.mean(at_best[model][t]) for t in ts], ls="--", lw=1, color=c,
+                    label=f"{name}, best-validation weights")
         ax2.plot(ts, [np.mean(steps[model][t]) for t in ts], marker="o", color=c,
                  label=name)
         for t in ts:
@@ -237,18 +263,23 @@ def plot_sweep(acc: dict[str, dict[int, list[float]]], steps: dict[str, dict[int
 
 
 def sweep_table(acc: dict[str, dict[int, list[float]]],
-                steps: dict[str, dict[int, list[int]]], split: str = "test") -> str:
+                steps: dict[str, dict[int, list[int]]], split: str = "test",
+                at_best: dict[str, dict[int, list[float]]] | None = None) -> str:
     models = list(acc)
     lengths = sorted({t for m in models for t in acc[m]})
-    head = "".join(f"<th>{esc(m.upper())} accuracy</th><th>{esc(m.upper())} steps</th>"
-                   for m in models)
+    head = "".join(f"<th>{esc(m.upper())} accuracy</th>"
+                   + (f"<th>{esc(m.upper())} at best val</th>" if at_best else "")
+                   + f"<th>{esc(m.upper())} steps</th>" for m in models)
     rows = []
     for t in lengths:
         cells = []
         for m in models:
             v = acc[m].get(t)
-            cells.append(f"<td>{np.mean(v):.3f} ± {np.std(v):.3f}</td>"
-                         f"<td>{np.mean(steps[m][t]):.0f}</td>" if v else "<td></td><td></td>")
+            best = (f"<td>{np.mean(at_best[m][t]):.3f}</td>" if v else "<td></td>") \
+                if at_best else ""
+            cells.append(f"<td>{np.mean(v):.3f} ± {np.std(v):.3f}</td>{best}"
+                         f"<td>{np.mean(steps[m][t]):.0f}</td>" if v else
+                         f"<td></td>{best}<td></td>")
         rows.append(f"<tr><td>{t}</td>{''.join(cells)}</tr>")
     what = "Test accuracy on fresh" if split == "test" else "Validation accuracy on held-out"
     return (f"<p>{what} palindromes, mean ± std over seeds.</p><table><tr>"

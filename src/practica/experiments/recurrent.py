@@ -3,7 +3,8 @@
 * :class:`LSTMClassifier` — ``torch.nn.LSTM`` and a linear head on the last state, for
   sequences of equal length or padded ones (the state is read at each sequence's own end).
 * :func:`fit_until` — the shared training loop run in chunks of ``eval_every`` steps, stopped
-  early when :func:`stop_reason` says the held-out accuracy reached its goal or plateaued.
+  early when :func:`stop_reason` says the held-out accuracy reached its goal or plateaued;
+  :class:`BestCheckpoint` keeps the weights of its best held-out evaluation.
 * :func:`cpu_threads` — small recurrent models run fastest on one CPU thread.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -19,6 +21,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from ..train import Trainer
+from ..train.checkpoint import load_checkpoint, save_checkpoint
 
 
 @contextlib.contextmanager
@@ -145,6 +148,39 @@ def fit_until(trainer: Trainer, max_steps: int,
             return final, reason
         if trainer.step >= max_steps:
             return final, f"reached the step budget ({max_steps})"
+
+
+class BestCheckpoint:
+    """Keeps the weights of the best validation evaluation so far in ``path``.
+
+    Call it with the Trainer's history after each evaluation (``fit_until`` does, through
+    ``should_stop``); the model then holds the weights of the latest evaluation. The file
+    survives a resume, so the kept weights are those of the best evaluation of the whole
+    run. A run that found a solution and lost it is then judged at its best point too.
+    """
+
+    def __init__(self, model: nn.Module, path: Path, *, split: str = "val",
+                 metric: str = "accuracy") -> None:
+        self.model, self.path, self.split, self.metric = model, path, split, metric
+        self.best: tuple[int, float] | None = None
+        if path.is_file():
+            state = load_checkpoint(path)
+            self.best = (int(state["step"]), float(state["value"]))
+
+    def __call__(self, history: Sequence[Mapping[str, Any]]) -> None:
+        points = [h for h in history if self.split in h]
+        if not points:
+            return
+        step, value = int(points[-1]["step"]), float(points[-1][self.split][self.metric])
+        if self.best is None or value > self.best[1]:
+            save_checkpoint(self.path, {"step": step, "value": value,
+                                        "model": self.model.state_dict()})
+            self.best = (step, value)
+
+    def load_into(self, model: nn.Module) -> int:
+        """Put the kept weights into ``model``; return the step they are from."""
+        model.load_state_dict(load_checkpoint(self.path)["model"])
+        return int(self.best[0]) if self.best else 0
 
 
 def chunk_trainer(*args: Any, **kwargs: Any) -> Trainer:

@@ -436,6 +436,23 @@ EXPERIMENTS = [
                "temperatures": [0.0, 1.0]},
     ),
     Experiment(
+        name="textgen-lstm-best",
+        handout=HANDOUT_LSTM + " (a character LSTM at the level of the field)",
+        description="two-layer LSTM (384) with a 64-d embedding and dropout 0.25 on "
+                    "tiny-shakespeare, 100-character windows, batch 32, Adam 2e-3 with cosine "
+                    "decay, 8000 steps (~40 min on one thread); the whole validation part",
+        config_cls=TextGenConfig,
+        run=run_textgen,
+        target=Target("val/loss", 1.47, "issue 21: nanoGPT's character model, 1.4697 "
+                      "nats/char on the same 90/10 split", higher_is_better=False),
+        datasets=("text",),
+        defaults={"hidden": 384, "embed_dim": 64, "dropout": 0.25, "seq_length": 100,
+                  "batch_size": 32, "schedule": "cosine", "steps": 8000, "val_windows": 0},
+        smoke={"steps": 40, "eval_every": 20, "val_windows": 50, "sample_count": 1,
+               "final_length": 40, "beam_width": 2, "beam_length": 10, "hidden": 32,
+               "embed_dim": 8, "seq_length": 30, "temperatures": [0.0, 1.0]},
+    ),
+    Experiment(
         name="minchar-rnn",
         handout=HANDOUT_MINCHAR,
         description="min-char-rnn in NumPy (hidden 100, seq 25, Adagrad 0.1, clip ±5) on "
