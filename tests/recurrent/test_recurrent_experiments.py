@@ -16,7 +16,6 @@ from practica import cli
 from practica.data import mnist
 from practica.data.palindromes import PalindromeDataset
 from practica.errors import ConfigError
-from practica.records.run import read_metrics
 from practica.experiments.lstm_mnist import ImageLSTM
 from practica.experiments.palindromes import (
     PalindromeConfig,
@@ -28,6 +27,7 @@ from practica.experiments.recurrent import LSTMClassifier
 from practica.experiments.rnn_gradients import hidden_gradient_norms, unroll
 from practica.experiments.tweet_sentiment import split_training
 from practica.models import LSTM, VanillaRNN
+from practica.records.run import read_metrics
 
 TINY = ["--set", "hidden=8", "--set", "batch_size=16", "--set", "val_size=100",
         "--set", "test_size=200"]
