@@ -117,7 +117,7 @@ def test_forget_bias_shifts_the_lstm_forget_gate_only(tmp_path, capsys) -> None:
         if name != "b_f":
             assert torch.equal(p, dict(biased.named_parameters())[name]), name
     assert run(tmp_path, None, "palindrome-rnn", "--set", "forget_bias=1") == 2
-    assert "the vanilla RNN has no forget gate" in capsys.readouterr().err
+    assert "the vanilla RNN has no gates" in capsys.readouterr().err
     assert run(tmp_path, None, "palindrome-sweep", *TINY, "--set", "lengths=3", "--set",
                "seeds=1", "--set", "steps=10", "--set", "eval_every=10", "--set",
                "forget_bias=1") == 0
@@ -127,6 +127,22 @@ def test_forget_bias_shifts_the_lstm_forget_gate_only(tmp_path, capsys) -> None:
     assert bias == {"rnn": 0.0, "lstm": 1.0}
 
 
+def test_chrono_initialisation_spreads_memory_times_up_to_the_lag() -> None:
+    """b_f ~ log U(1, T − 1) and b_i = −b_f; every other weight as the handout's draw."""
+    plain = build_model(PalindromeConfig(model="lstm", length=31, hidden=256), seed=5)
+    chrono = build_model(PalindromeConfig(model="lstm", length=31, hidden=256, init="chrono"),
+                         seed=5)
+    memory = 1 / (1 - torch.sigmoid(chrono.b_f))  # steps a unit's cell lasts, f = σ(b_f)
+    assert torch.all(chrono.b_f >= 0) and torch.all(chrono.b_f <= np.log(29) + 1e-6)
+    assert memory.min() < 3 and memory.max() > 20  # spread from a few steps to the lag
+    assert torch.equal(chrono.b_i, -chrono.b_f)
+    for name, p in plain.named_parameters():
+        if name not in ("b_f", "b_i"):
+            assert torch.equal(p, dict(chrono.named_parameters())[name]), name
+    with pytest.raises(ConfigError, match="no gates"):
+        build_model(PalindromeConfig(model="rnn", length=5, init="chrono"), seed=0)
+
+
 def test_lstm_remedies_study_changes_one_thing_each_and_judges_on_validation(tmp_path):
     assert run(tmp_path, None, "palindrome-lstm-remedies", *TINY, "--set", "lengths=4,20",
                "--set", "seeds=1", "--set", "steps=20", "--set", "eval_every=10",
@@ -134,12 +150,14 @@ def test_lstm_remedies_study_changes_one_thing_each_and_judges_on_validation(tmp
     path, summary = only_run(tmp_path, "palindrome-lstm-remedies")
     configs = {p.name: json.loads((p / "config.json").read_text())["config"]
                for p in (path / "children").iterdir()}
-    assert len(configs) == 8 and all(c["model"] == "lstm" for c in configs.values())
+    assert len(configs) == 10 and all(c["model"] == "lstm" for c in configs.values())
+    assert configs["chrono-init-T20-seed0"]["init"] == "chrono"
+    assert configs["handout-T20-seed0"]["init"] == "handout"
     assert configs["forget-bias-T20-seed0"]["forget_bias"] == 1.0
     assert configs["handout-T20-seed0"]["forget_bias"] == 0.0
     assert configs["lr-by-length-T04-seed0"]["lr"] == pytest.approx(1e-3)  # T ≤ 10: as is
     assert configs["lr-by-length-T20-seed0"]["lr"] == pytest.approx(5e-4)
-    assert configs["more-steps-T20-seed0"]["steps"] == 60
+    assert configs["more-steps-T20-seed0"]["steps"] == 40
     m = summary["metrics"]
     val = json.loads((path / "children" / "handout-T04-seed0" / "summary.json").read_text())
     assert m["handout/T4/val_accuracy_mean"] == val["metrics"]["val/accuracy"]

@@ -182,6 +182,22 @@ class LSTM(_SequenceClassifier):
         with torch.no_grad():
             self.b_f += forget_bias
 
+    def chrono_init_(self, t_max: int, generator: torch.Generator | None = None) -> None:
+        r"""Chrono initialisation (Tallec & Ollivier, 2018) for lags up to ``t_max`` steps::
+
+            b_f ~ log 𝒰(1, t_max − 1),    b_i = −b_f
+
+        Unit ``j`` then starts with a memory time of about ``1 / (1 − σ(b_f,j))`` steps,
+        spread from 2 to ``t_max``, and its input gate mostly shut, so the cell is not
+        overwritten by every new digit.
+        """
+        if t_max < 3:
+            raise ValueError(f"chrono initialisation needs t_max >= 3, got {t_max}")
+        with torch.no_grad():
+            u = torch.empty(self.num_hidden).uniform_(1.0, t_max - 1.0, generator=generator)
+            self.b_f.copy_(torch.log(u))
+            self.b_i.copy_(-self.b_f)
+
     def _gate(self, gate: str, x_t: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
         """Pre-activation ``W_·x x(t) + W_·h h(t−1) + b_·`` of one gate."""
         w_x = getattr(self, f"W_{gate}x")
