@@ -55,7 +55,7 @@ $$\\frac{\\partial L}{\\partial X} = G W$$
 {{ code("practica/numpy_nn/layers.py", "Linear.backward") }}
 
 {{ question("1.2") }}
-Accuracy {{ value("mlp-torch", "test/accuracy") }}.
+Accuracy {{ value("mlp-torch", "test/accuracy") }} after {{ value("mlp-torch", "config.steps") }} steps.
 
 {{ figure("mlp-torch", "plots/accuracy.png", "Accuracy, train and test") }}
 
@@ -76,6 +76,8 @@ def test_a_page_quotes_the_reference_run_with_its_provenance(reference_runs, tmp
     quoted = f"{summary['metrics']['test/accuracy']:.4f}"
     assert f"<span class='value'>{quoted}</span>" in html
     assert "(handout ≥ 0.48)" in html  # the experiment's target beside the value
+    config = json.loads(next(reference_runs.glob("mlp-torch/*/config.json")).read_text())
+    assert f"<span class='value'>{config['config']['steps']}</span>" in html  # config.steps
     run_id = next(reference_runs.glob("mlp-torch/*")).name
     assert f"runs/reference/mlp-torch/{run_id}/report.html" in html
     assert (out / "runs" / "reference" / "mlp-torch" / run_id / "report.html").is_file()

@@ -160,3 +160,12 @@ def test_vae_learning_rates_trains_whole_epochs_per_child(tiny_mnist, tmp_path):
     assert lrs == [1e-3, 1e-2]
     assert summary["metrics"]["lr0.001/test/recon"] != summary["metrics"]["lr0.01/test/recon"]
     assert (path / "plots" / "lr_recon.png").is_file()
+
+
+def test_vae_mlp_best_runs_at_its_smoke_budget(tiny_mnist, tmp_path):
+    """Two hidden layers each way, the IWAE bound, and the NLL at the smoke budget's k."""
+    assert run(tmp_path, tiny_mnist, "vae-mlp-best", "--smoke", "--set", "batch_size=32") == 0
+    path, summary = finished(tmp_path, "vae-mlp-best")
+    config = json.loads((path / "config.json").read_text())["config"]
+    assert (config["depth"], config["objective"], config["nll_chunk"]) == (2, "iwae", 500)
+    assert summary["nll"]["k"] == 10 and summary["metrics"]["test/nll"] > 0

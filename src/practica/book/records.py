@@ -97,7 +97,8 @@ class RunRecord:
 
     def metric(self, name: str) -> Any:
         """A final metric (``test/accuracy``), else a summary value by dotted path
-        (``target.value``); ``children/LABEL:METRIC`` reads a child run's summary."""
+        (``target.value``); ``children/LABEL:METRIC`` reads a child run's summary, and
+        ``config.NAME`` a setting of the run's config (``config.steps``)."""
         if name.startswith("children/") and ":" in name:
             child, _, rest = name.partition(":")
             path = self.path / child / "summary.json"
@@ -109,6 +110,8 @@ class RunRecord:
         if name in metrics:
             return metrics[name]
         node: Any = self.summary
+        if name.startswith("config."):
+            node, name = self.config.get("config", {}), name.removeprefix("config.")
         for part in name.split("."):
             if not isinstance(node, dict) or part not in node:
                 return None
