@@ -55,7 +55,8 @@ $$\\frac{\\partial L}{\\partial X} = G W$$
 {{ code("practica/numpy_nn/layers.py", "Linear.backward") }}
 
 {{ question("1.2") }}
-Accuracy {{ value("mlp-torch", "test/accuracy") }} after {{ value("mlp-torch", "config.steps") }} steps.
+Accuracy {{ value("mlp-torch", "test/accuracy") }}
+after {{ value("mlp-torch", "config.steps") }} steps.
 
 {{ figure("mlp-torch", "plots/accuracy.png", "Accuracy, train and test") }}
 
