@@ -115,10 +115,17 @@ def expected_seconds(names: Sequence[str], budget: str) -> dict[str, float | Non
 
     if budget != "full":
         return {n: None for n in names}
+    from .experiments.registry import get
+
     index = RunIndex(default_reference(), "reference")
     out: dict[str, float | None] = {}
     for name in names:
-        run = index.best(name)  # the handout's defaults only: a custom run times another job
+        # the handout's defaults at the experiment's own precision only: a custom run, or
+        # an fp32 run of a bf16 experiment, times another job
+        settings = get(name).settings
+        where = {"amp": settings.get("amp", "none"),
+                 "channels_last": bool(settings.get("channels_last", False))}
+        run = index.best(name, where)
         out[name] = run.wall_time_s if run is not None and run.budget == "default" else None
     return out
 

@@ -183,12 +183,13 @@ class RunIndex:
         return list(one_each.values())
 
     def distinct(self, experiment: str) -> list[RunRecord]:
-        """The newest run of each distinct config, budget and seed (what export keeps)."""
-        out: dict[tuple[str, str, Any], RunRecord] = {}
+        """The newest run of each distinct config, budget, seed and precision (what export
+        keeps)."""
+        out: dict[tuple[str, str, Any, Any], RunRecord] = {}
         for r in self._runs.get(experiment, []):
             config = "" if r.budget in ("default", "smoke") else \
                 json.dumps(r.config.get("config"), sort_keys=True)
-            key = (r.budget, config, r.seed)
+            key = (r.budget, config, r.seed, _precision(r))
             if key not in out or _stamp(r) > _stamp(out[key]):
                 out[key] = r
         return list(out.values())
@@ -208,14 +209,26 @@ class RunIndex:
 def _same_job(a: RunRecord, b: RunRecord) -> bool:
     """Runs of one config and budget, other seeds. A default (or smoke) budget is one job
     even when an older record lacks a setting added since (it ran at that default)."""
-    if a.budget != b.budget:
+    if a.budget != b.budget or _precision(a) != _precision(b):
         return False
     return a.budget in ("default", "smoke") or a.config.get("config") == b.config.get("config")
 
 
+def _precision(run: RunRecord) -> tuple[Any, Any]:
+    """The run's arithmetic (``amp``, ``channels_last``): a bf16 run and an fp32 run of one
+    config are different jobs, kept and quoted apart (``where={"amp": "none"}``)."""
+    settings = run.config.get("settings", {})
+    return settings.get("amp", "none"), bool(settings.get("channels_last", False))
+
+
 def _matches(run: RunRecord, where: Mapping[str, Any] | None) -> bool:
+    """Every ``where`` key equals the run's config value, or for ``amp`` and
+    ``channels_last`` its settings value."""
     config = run.config.get("config", {})
-    return all(config.get(k) == v for k, v in (where or {}).items())
+    amp, channels_last = _precision(run)
+    arithmetic = {"amp": amp, "channels_last": channels_last}
+    return all((arithmetic if k in arithmetic else config).get(k) == v
+               for k, v in (where or {}).items())
 
 
 def _stamp(run: RunRecord) -> float:
