@@ -1,4 +1,5 @@
 import math
+from unittest import mock
 
 import pytest
 import torch
@@ -23,10 +24,12 @@ def make_problem(seed=0):
 
 
 def make_trainer(tmp_path, run=None, resuming=False, stop_at=None, steps=40, nan_at=None,
-                 model_seed=0, eval_at_start=True):
+                 model_seed=0, eval_at_start=True, defer_sync=None, amp="none"):
     x, y = make_problem()
     run = run or Run.create(tmp_path / "runs", "toy", {"experiment": "toy"}, tensorboard=False)
-    ctx = RunContext(run, Settings(seed=3, progress=False), resuming=resuming)
+    with mock.patch("practica.context.check_settings", return_value=torch.device("cpu")):
+        # the CLI allows fp16 on CUDA only; the scaler path itself runs on the CPU too
+        ctx = RunContext(run, Settings(seed=3, progress=False, amp=amp), resuming=resuming)
     torch.manual_seed(model_seed)
     model = nn.Sequential(nn.Linear(5, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 2))
     opt = torch.optim.Adam(model.parameters(), lr=0.05)
@@ -48,7 +51,7 @@ def make_trainer(tmp_path, run=None, resuming=False, stop_at=None, steps=40, nan
 
     trainer = Trainer(ctx, model, opt, batch_at, loss_fn, evaluator({"test": (x, y)}, ctx),
                       LoopConfig(steps=steps, eval_every=10, eval_at_start=eval_at_start),
-                      scheduler=sched)
+                      scheduler=sched, defer_sync=defer_sync)
     return trainer, run
 
 
@@ -99,6 +102,49 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
     state = load_checkpoint(run.checkpoints / "last.pt")
     assert state["step"] == 10
     assert all(math.isfinite(v.abs().sum().item()) for v in state["model"].values())
+
+
+def test_deferred_synchronisation_reads_the_device_once_per_evaluation(tmp_path, monkeypatch):
+    """The accelerator path (sums kept on the device) trains exactly as the per-step one."""
+    eager, _ = make_trainer(tmp_path / "a")
+    expected = eager.fit()
+    reads = []
+    original = Trainer._synchronise
+    monkeypatch.setattr(Trainer, "_synchronise", lambda self: reads.append(self.step)
+                        or original(self))
+    deferred, _ = make_trainer(tmp_path / "b", defer_sync=True)
+    got = deferred.fit()
+    assert reads == [10, 20, 30, 40]  # not once per step
+    assert got["test"] == expected["test"]  # the same weights: evaluation equal exactly
+    assert got["train"]["loss"] == pytest.approx(expected["train"]["loss"], rel=1e-6)
+    assert got["train"]["accuracy"] == pytest.approx(expected["train"]["accuracy"], rel=1e-6)
+
+
+def test_deferred_synchronisation_still_names_the_first_nan_step(tmp_path):
+    trainer, run = make_trainer(tmp_path, nan_at=14, defer_sync=True)
+    with pytest.raises(TrainingDiverged, match=r"loss became nan at step 15; the last good "
+                                               r"checkpoint .* is kept"):
+        trainer.fit()
+    state = load_checkpoint(run.checkpoints / "last.pt")
+    assert state["step"] == 10  # the weights after the NaN step were never saved
+    assert all(math.isfinite(v.abs().sum().item()) for v in state["model"].values())
+
+
+def test_fp16_loss_scaling_trains_and_resumes_exactly(tmp_path):
+    """The GradScaler path of --amp fp16 (CUDA in use; its CPU form here): it trains, its
+    scale is checkpointed, and a resumed run ends exactly where an unbroken one does."""
+    full, _ = make_trainer(tmp_path / "a", steps=60, amp="fp16")
+    expected = full.fit()
+    assert full._scaler is not None and expected["test"]["accuracy"] >= 0.9
+    broken, run = make_trainer(tmp_path / "b", steps=60, amp="fp16", stop_at=25)
+    with pytest.raises(Stop):
+        broken.fit()
+    assert load_checkpoint(run.checkpoints / "last.pt")["scaler"]["scale"] > 0
+    run.close()
+    resumed, _ = make_trainer(tmp_path / "b", run=Run.open(run.path, tensorboard=False),
+                              resuming=True, steps=60, amp="fp16", model_seed=9)
+    assert resumed.fit() == expected
+    assert resumed._scaler.get_scale() == full._scaler.get_scale()
 
 
 def test_nan_before_any_checkpoint(tmp_path):

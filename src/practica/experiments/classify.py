@@ -101,6 +101,8 @@ def train_classifier(cfg: TrainingConfig, ctx: RunContext, model: nn.Module,
         x, y = tensors["test"]
         tensors = {**tensors, "test": (x[:cfg.test_limit], y[:cfg.test_limit])}
     train_x, train_y = tensors["train"]
+    if ctx.device.type == "cuda":  # the in-memory images live on the GPU: no copy per step
+        train_x, train_y = train_x.to(ctx.device), train_y.to(ctx.device)
     sampler = EpochBatches(len(train_y), cfg.batch_size, seed=ctx.settings.seed)
 
     def batch_at(step: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -75,7 +75,8 @@ class Trainer:
     def __init__(self, ctx: RunContext, model: nn.Module, optimizer: torch.optim.Optimizer,
                  batch_at: Callable[[int], Batch], loss_fn: LossFn, evaluate: EvalFn,
                  loop: LoopConfig, scheduler: Any = None, name: str = "",
-                 after_step: Callable[[int], None] | None = None) -> None:
+                 after_step: Callable[[int], None] | None = None,
+                 defer_sync: bool | None = None) -> None:
         if loop.steps <= 0 or loop.eval_every <= 0:
             raise ValueError("steps and eval_every must be > 0")
         self.ctx, self.model, self.optimizer = ctx, model, optimizer
@@ -89,8 +90,16 @@ class Trainer:
         self.elapsed = 0.0
         self._sums: dict[str, float] = {}  # running train metrics since the last evaluation
         self._count = 0
-        self._scaler = (torch.amp.GradScaler("cuda") if ctx.settings.amp == "fp16"
-                        and ctx.device.type == "cuda" else None)
+        #: on an accelerator, per-step losses and metrics are summed on the device and read
+        #: (one host synchronisation) only at evaluations and checkpoints; the divergence
+        #: check then names the first non-finite step, and no diverged weights are saved
+        self.defer_sync = ctx.device.type != "cpu" if defer_sync is None else defer_sync
+        self._pending: dict[str, torch.Tensor] = {}
+        self._bad: torch.Tensor | None = None  # (first non-finite step, its loss) or (-1, 0)
+        # fp16 needs loss scaling (the CLI allows fp16 on CUDA only; the scaler itself also
+        # works on the CPU, which is how the tests exercise this path)
+        self._scaler = (torch.amp.GradScaler(ctx.device.type) if ctx.settings.amp == "fp16"
+                        else None)
         model.to(ctx.device)
         if ctx.settings.channels_last:
             model.to(memory_format=torch.channels_last)
@@ -180,9 +189,12 @@ class Trainer:
                 batch = to_device(batch, self.ctx)
                 with autocast(self.ctx):
                     loss, metrics = self.loss_fn(self.train_model, batch)
-                loss_value = float(loss.detach())
-                if not math.isfinite(loss_value):
-                    raise TrainingDiverged(self._diverged_message(loss_value))
+                if self.defer_sync:
+                    self._accumulate(loss, metrics)
+                else:
+                    loss_value = float(loss.detach())
+                    if not math.isfinite(loss_value):
+                        raise TrainingDiverged(self._diverged_message(loss_value))
                 self.optimizer.zero_grad(set_to_none=True)
                 if self._scaler is not None:
                     self._scaler.scale(loss).backward()
@@ -202,11 +214,15 @@ class Trainer:
                 if self.after_step is not None:
                     self.after_step(self.step)
                 self._count += 1
-                self._sums["loss"] = self._sums.get("loss", 0.0) + loss_value
-                for k, v in metrics.items():
-                    self._sums[k] = self._sums.get(k, 0.0) + float(v)
+                if not self.defer_sync:
+                    self._sums["loss"] = self._sums.get("loss", 0.0) + loss_value
+                    for k, v in metrics.items():
+                        self._sums[k] = self._sums.get(k, 0.0) + float(v)
                 bar.update(1)
                 at_end = self.step == loop.steps
+                if self.defer_sync and (self.step % loop.eval_every == 0 or at_end
+                                        or self.step % ckpt_every == 0):
+                    self._synchronise()
                 if self.step % loop.eval_every == 0 or at_end:
                     train = {k: v / self._count for k, v in self._sums.items()}
                     if loop.log_seconds:
@@ -228,10 +244,33 @@ class Trainer:
         self.ctx.train_times[self.name] = self.elapsed
         return {k: v for k, v in self.history[-1].items() if k != "step"}
 
-    def _diverged_message(self, value: float) -> str:
+    def _accumulate(self, loss: torch.Tensor, metrics: Mapping[str, Any]) -> None:
+        """Add this step's loss and metrics to device-side sums, without reading them."""
+        value = loss.detach().float()
+        if self._bad is None:
+            self._bad = torch.tensor([-1.0, 0.0], device=value.device)
+        first = ~torch.isfinite(value) & (self._bad[0] < 0)
+        self._bad = torch.where(first, torch.stack([value.new_tensor(self.step + 1.0), value]),
+                                self._bad)
+        for k, v in {"loss": value, **metrics}.items():
+            v = v.detach().float() if isinstance(v, torch.Tensor) else torch.tensor(float(v))
+            self._pending[k] = self._pending[k] + v if k in self._pending else v
+
+    def _synchronise(self) -> None:
+        """Read the device-side sums (one synchronisation); stop if a loss was non-finite."""
+        if self._bad is not None:
+            step, value = (float(x) for x in self._bad.tolist())
+            if step >= 0:
+                raise TrainingDiverged(self._diverged_message(value, int(step)))
+        for k, v in self._pending.items():
+            self._sums[k] = self._sums.get(k, 0.0) + float(v)
+        self._pending = {}
+
+    def _diverged_message(self, value: float, step: int | None = None) -> str:
         where = (f"the last good checkpoint ({self.checkpoint_path}) is kept"
                  if self.checkpoint_path.is_file() else "no checkpoint had been written yet")
-        return (f"training stopped: loss became {value} at step {self.step + 1}; {where}. "
+        step = self.step + 1 if step is None else step
+        return (f"training stopped: loss became {value} at step {step}; {where}. "
                 "Try a lower learning rate or gradient clipping (clip_grad_norm)")
 
 
