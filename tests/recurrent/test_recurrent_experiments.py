@@ -319,6 +319,22 @@ def test_tweet_sentiment_best_runs_at_its_smoke_budget(tmp_path) -> None:
     assert summary["status"] == "completed" and 0 <= summary["metrics"]["test/accuracy"] <= 1
 
 
+def test_tweet_learning_curve_trains_nested_subsets_judged_on_one_validation_set(tmp_path):
+    _tweet_files(tmp_path / "data" / "tweets")
+    assert run(tmp_path, tmp_path / "data", "tweet-sentiment-learning-curve", "--smoke",
+               "--set", "sizes=10,0", "--set", "batch_size=8") == 0
+    path, summary = only_run(tmp_path, "tweet-sentiment-learning-curve")
+    children = {p.name: json.loads((p / "summary.json").read_text())
+                for p in (path / "children").iterdir()}
+    assert {k: c["train_tweets"] for k, c in children.items()} == {"n10": 10, "nall": 30}
+    for name, child in children.items():
+        assert summary["metrics"][f"{name}/val/accuracy"] == child["metrics"]["val/accuracy"]
+    assert [p["train_tweets"] for p in summary["learning_curve"]] == [10, 30]
+    assert (path / "plots" / "learning_curve.png").is_file()
+    assert run(tmp_path / "b", tmp_path / "data", "tweet-sentiment-learning-curve", "--smoke",
+               "--set", "val_size=0") == 2  # a curve needs the validation tweets
+
+
 def test_tweet_sentiment_tuned_options_and_validation_set(tmp_path) -> None:
     _tweet_files(tmp_path / "data" / "tweets")
     assert run(tmp_path, tmp_path / "data", "tweet-sentiment", "--set", "steps=6",
