@@ -49,6 +49,20 @@ def test_dcgan_shapes_ranges_and_layers():
         ConvGenerator(100, (1, 32, 32))
 
 
+def test_dcgan_discriminator_without_batchnorm_judges_each_image_alone():
+    torch.manual_seed(0)
+    d = ConvDiscriminator((1, 28, 28), dropout=0.3, norm="none").train()
+    kinds = [type(m) for m in d.net]
+    assert torch.nn.BatchNorm2d not in kinds and kinds.count(torch.nn.Dropout) == 2
+    x = torch.randn(6, 1, 28, 28)
+    d.eval()  # no dropout: an image's logit does not depend on the rest of its batch
+    assert torch.allclose(d(x)[:2], d(x[:2]), atol=1e-6)
+    with_bn = ConvDiscriminator((1, 28, 28)).train()
+    assert not torch.allclose(with_bn(x)[:2], with_bn(x[:2]), atol=1e-4)  # batch statistics
+    with pytest.raises(ValueError, match="norm"):
+        ConvDiscriminator((1, 28, 28), norm="layer")
+
+
 def test_losses_on_hand_computed_values():
     zero = torch.zeros(4)
     assert math.isclose(float(discriminator_loss(zero, zero)), 2 * math.log(2), rel_tol=1e-6)

@@ -53,6 +53,8 @@ class GANConfig:
                           check=lambda v: 0 <= v < 1, check_msg="must be in [0, 1)")
     dropout: float = option(0.0, "dropout after each hidden layer of the discriminator",
                             check=lambda v: 0 <= v < 1, check_msg="must be in [0, 1)")
+    discriminator_norm: str = option("batch", "dcgan: BatchNorm in the discriminator "
+                                     "(batch) or none", choices=("batch", "none"))
     generator_loss: str = option("non-saturating", "generator loss: -log D(G(z)) "
                                  "(non-saturating) or log(1 - D(G(z))) (minimax)",
                                  choices=GENERATOR_LOSSES)
@@ -161,7 +163,8 @@ def run(cfg: GANConfig, ctx: RunContext) -> dict[str, float]:
     classifier.to(ctx.device)
     scorer = SampleScorer(classifier, real_test)
     seed = ctx.settings.seed
-    model = GAN(cfg.latent, tuple(train.shape[1:]), dropout=cfg.dropout, arch=cfg.arch)
+    model = GAN(cfg.latent, tuple(train.shape[1:]), dropout=cfg.dropout, arch=cfg.arch,
+                discriminator_norm=cfg.discriminator_norm)
     optimizers = AlternatingAdam(model, cfg.lr, cfg.beta1)
     sampler = EpochBatches(len(train), cfg.batch_size, seed=seed)
     fixed_z = torch.randn(25, cfg.latent, generator=torch.Generator().manual_seed(seed + 1))
@@ -244,11 +247,11 @@ EXPERIMENTS = [Experiment(
     name="gan-mnist-dcgan",
     handout="CVbL 2019 §4 (a convolutional GAN beside the handout's)",
     description="DCGAN (G: 100 → 128×7×7 → two 4×4/2 transposed convolutions → 28×28; D: "
-                "two 4×4/2 convolutions → 1), same losses, optimiser, batch and scores as "
-                "gan-mnist",
+                "two 4×4/2 convolutions → 1, no BatchNorm, dropout 0.3), same losses, "
+                "optimiser, batch and scores as gan-mnist",
     config_cls=GANConfig,
     run=run,
     datasets=("mnist",),
-    defaults={"arch": "dcgan"},
+    defaults={"arch": "dcgan", "discriminator_norm": "none", "dropout": 0.3},
     smoke=SMOKE,
 )]

@@ -94,18 +94,23 @@ class ConvDiscriminator(nn.Module):
     """DCGAN's discriminator for 28×28 images: ``image → logit``.
 
     C×28×28 → 64×14×14 (4×4 stride-2 convolution, LeakyReLU 0.2) → 128×7×7 (4×4
-    stride-2 convolution, BatchNorm, LeakyReLU 0.2) → Linear → 1, optional dropout.
+    stride-2 convolution, BatchNorm, LeakyReLU 0.2) → Linear → 1, optional dropout after
+    each LeakyReLU. ``norm="none"`` drops the BatchNorm (the real and the generated half of
+    a step are then judged image by image, not against their own batch's statistics).
     """
 
     def __init__(self, image_shape: tuple[int, int, int] = (1, 28, 28), width: int = 64,
-                 dropout: float = 0.0) -> None:
+                 dropout: float = 0.0, norm: str = "batch") -> None:
         super().__init__()
+        if norm not in ("batch", "none"):
+            raise ValueError(f"norm must be 'batch' or 'none', got {norm!r}")
         c = image_shape[0]
+        drop = nn.Dropout(dropout) if dropout else nn.Identity()
         self.net = nn.Sequential(
-            nn.Conv2d(c, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
-            nn.Conv2d(width, 2 * width, 4, stride=2, padding=1, bias=False),
-            nn.BatchNorm2d(2 * width), nn.LeakyReLU(0.2), nn.Flatten(),
-            nn.Dropout(dropout) if dropout else nn.Identity(),
+            nn.Conv2d(c, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2), drop,
+            nn.Conv2d(width, 2 * width, 4, stride=2, padding=1, bias=norm == "none"),
+            nn.BatchNorm2d(2 * width) if norm == "batch" else nn.Identity(),
+            nn.LeakyReLU(0.2), nn.Flatten(), drop,
             nn.Linear(2 * width * 7 * 7, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -117,14 +122,16 @@ class GAN(nn.Module):
     ``arch="mlp"`` the handout's fully connected pair, ``"dcgan"`` the convolutional one."""
 
     def __init__(self, latent: int = 100, image_shape: tuple[int, int, int] = (1, 28, 28),
-                 dropout: float = 0.0, arch: str = "mlp") -> None:
+                 dropout: float = 0.0, arch: str = "mlp", discriminator_norm: str = "batch"
+                 ) -> None:
         super().__init__()
         if arch == "mlp":
             self.generator: nn.Module = Generator(latent, image_shape)
             self.discriminator: nn.Module = Discriminator(image_shape, dropout=dropout)
         elif arch == "dcgan":
             self.generator = ConvGenerator(latent, image_shape)
-            self.discriminator = ConvDiscriminator(image_shape, dropout=dropout)
+            self.discriminator = ConvDiscriminator(image_shape, dropout=dropout,
+                                                   norm=discriminator_norm)
         else:
             raise ValueError(f"arch must be one of {', '.join(ARCHITECTURES)}, got {arch!r}")
 
