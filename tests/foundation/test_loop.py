@@ -174,3 +174,25 @@ def test_epoch_batches_are_a_function_of_step():
     assert first[:3] != first[3:6]  # reshuffled each epoch
     with pytest.raises(ConfigError, match="batch_size 3 is larger than the 2 training"):
         EpochBatches(2, 3, seed=0)
+
+
+def test_bucketed_batches_keep_each_epoch_and_cut_the_padding():
+    from practica.train import BucketedBatches
+
+    g = torch.Generator().manual_seed(0)
+    lengths = torch.randint(10, 141, (2000,), generator=g)  # tweet-like: 10 to 140
+    a, b = BucketedBatches(lengths, 32, seed=4, pool=10), BucketedBatches(lengths, 32, seed=4,
+                                                                           pool=10)
+    per_epoch = 2000 // 32
+    steps = range(2 * per_epoch)
+    first = [a(s) for s in steps]
+    backwards = reversed(list(zip(steps, first, strict=True)))
+    assert all(torch.equal(x, b(s)) for s, x in backwards)  # a function of (seed, step)
+    epoch0 = torch.cat(first[:per_epoch])
+    assert len(set(epoch0.tolist())) == per_epoch * 32  # each example at most once an epoch
+    assert not torch.equal(epoch0, torch.cat(first[per_epoch:]))  # reshuffled each epoch
+    padded = sum(int(lengths[i].max()) * len(i) for i in first[:per_epoch])
+    randomly = EpochBatches(2000, 32, seed=4)
+    padded_random = sum(int(lengths[randomly(s)].max()) * 32 for s in range(per_epoch))
+    assert padded < 0.7 * padded_random  # far less padding than random batches
+    assert len({int(lengths[i].min()) for i in first[:per_epoch]}) > 10  # batches still mixed

@@ -12,6 +12,11 @@ test and training sets every 1000 iterations. The handout allows "stochastic gra
 descent or any related optimization algorithm"; plain SGD at 1e-4 barely moves in 100000
 steps, so the default is Adam.
 
+Batches are drawn by length (``batching=bucketed``): each epoch's shuffled tweets are cut
+into pools of 50 batches, each pool sorted by length and cut into batches, and the batches
+shuffled, so every tweet is still seen once per epoch but a batch is padded little
+(``batching=random`` draws plain random batches).
+
 Tweets in a batch have different lengths: they are padded at the end, and ``T_n`` is tweet
 ``n``'s own length — the final state is read at its last character, so padding never enters
 it (``padding=gather`` runs the LSTM over the padded batch and picks that state,
@@ -36,7 +41,7 @@ from ..config import non_negative, option, positive
 from ..context import RunContext
 from ..data import tweets
 from ..errors import ConfigError
-from ..train import EpochBatches, LoopConfig, Trainer, to_device
+from ..train import BucketedBatches, EpochBatches, LoopConfig, Trainer, to_device
 from ..train.optim import OPTIMIZERS, SCHEDULES, make_optimizer, make_schedule
 from .base import Experiment, Target, child
 from .classify import flatten
@@ -142,6 +147,10 @@ class TweetConfig:
     schedule: str = option("constant", "learning-rate schedule over the steps",
                            choices=SCHEDULES)
     warmup_steps: int = non_negative("linear warm-up steps of the schedule", 0)
+    batching: str = option("bucketed", "bucketed: tweets of similar length batched together, "
+                           "each still once per epoch (about half the padding work: 2.6× "
+                           "faster here, benchmarks/tweet_batching.py), or random batches",
+                           choices=("bucketed", "random"))
     train_limit: int = non_negative("train on this many training tweets (a fixed random "
                                     "subset; 0: all) — for a learning curve", 0)
     val_size: int = non_negative("training tweets held out as a validation set, evaluated "
@@ -188,7 +197,9 @@ def run(cfg: TweetConfig, ctx: RunContext) -> dict[str, float]:
             pick = np.sort(rng.choice(len(train_codes), min(cfg.train_sample, len(train_codes)),
                                       replace=False))
             sets["train-sample"] = ([train_codes[i] for i in pick], train_y[pick])
-        sampler = EpochBatches(len(train_codes), cfg.batch_size, seed=s.seed)
+        sampler = (BucketedBatches(torch.tensor([len(c) for c in train_codes]),
+                                   cfg.batch_size, seed=s.seed) if cfg.batching == "bucketed"
+                   else EpochBatches(len(train_codes), cfg.batch_size, seed=s.seed))
 
         def batch_at(step: int):
             index = sampler(step)
