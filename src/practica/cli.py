@@ -119,6 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "side, each in its own process with cores/jobs threads (default 1)")
     p.add_argument("--plan", action="store_true", help="print each experiment's expected "
                    "wall time on the reference machine and the total; run nothing")
+    p.add_argument("--handouts-only", action="store_true", help="leave out the experiments "
+                   "beyond the handouts (tuned variants, the speedrun)")
     _add_run_options(p)
 
     p = sub.add_parser("report", help="build the results index of a runs folder")
@@ -299,15 +301,18 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     from .experiments.registry import REGISTRY, get
     from .reproduce import expected_seconds, format_plan, reproduce, reproduce_parallel
 
+    names = [get(n).name for n in args.only] if args.only else list(REGISTRY)
+    if args.handouts_only:
+        names = [n for n in names if not get(n).beyond]
     if args.plan:
-        names = [get(n).name for n in args.only] if args.only else list(REGISTRY)
-        print(format_plan(expected_seconds(names, args.budget), args.jobs, args.budget))
+        print(format_plan(expected_seconds(names, args.budget), args.jobs, args.budget,
+                          beyond={n for n in names if get(n).beyond}))
         return 0
     if args.jobs > 1:
-        index, rows = reproduce_parallel(args.budget, args.only, _settings(args), args.jobs,
+        index, rows = reproduce_parallel(args.budget, names, _settings(args), args.jobs,
                                          args.runs_dir, say=_say)
     else:
-        index, rows = reproduce(args.budget, args.only, _settings(args), args.runs_dir,
+        index, rows = reproduce(args.budget, names, _settings(args), args.runs_dir,
                                 say=_say)
     failed = [r["experiment"] for r in rows if r["status"] == "failed"]
     skipped = [r["experiment"] for r in rows if r["status"] == "skipped"]

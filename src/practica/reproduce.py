@@ -156,20 +156,30 @@ def schedule(seconds: dict[str, float | None], jobs: int) -> tuple[list[str], fl
     return order, max(lanes)
 
 
-def format_plan(seconds: dict[str, float | None], jobs: int, budget: str) -> str:
-    order, makespan = schedule(seconds, jobs)
-    known = [v for v in seconds.values() if v is not None]
+def format_plan(seconds: dict[str, float | None], jobs: int, budget: str,
+                beyond: set[str] | frozenset[str] = frozenset()) -> str:
+    """The plan table; with experiments ``beyond`` the handouts among them, the totals are
+    also given for the handouts' own experiments alone."""
+    order, _ = schedule(seconds, jobs)
     lines = [f"{'experiment':<28} expected wall time ({budget} budget; recorded on the "
              "reference machine, 2 CPU cores, two runs side by side with one thread each)"]
     for name in order:
         value = seconds[name]
         lines.append(f"{name:<28} " + ("no reference time" if value is None else
-                                       _duration(value)))
-    lines.append(f"{'total, one after another':<28} {_duration(sum(known))}"
-                 + (f" (+{len(seconds) - len(known)} without a reference time)"
-                    if len(known) < len(seconds) else ""))
-    if jobs > 1:
-        lines.append(f"{f'with --jobs {jobs}':<28} {_duration(makespan)} (longest first)")
+                                       _duration(value))
+                     + ("   (beyond the handouts)" if name in beyond else ""))
+    parts = [("", seconds)]
+    if beyond and set(seconds) - set(beyond):
+        parts = [(", handouts only", {k: v for k, v in seconds.items() if k not in beyond}),
+                 (", all", seconds)]
+    for label, some in parts:
+        known = [v for v in some.values() if v is not None]
+        lines.append(f"{'total' + label + ', one after another':<28} {_duration(sum(known))}"
+                     + (f" (+{len(some) - len(known)} without a reference time)"
+                        if len(known) < len(some) else ""))
+        if jobs > 1:
+            lines.append(f"{f'with --jobs {jobs}' + label:<28} "
+                         f"{_duration(schedule(some, jobs)[1])} (longest first)")
     return "\n".join(lines)
 
 

@@ -50,6 +50,29 @@ def test_plan_prints_reference_times_and_totals(tmp_path, monkeypatch, capsys):
     assert "with --jobs 2                90 s" in out
 
 
+def test_plan_counts_the_experiments_beyond_the_handouts_apart(tmp_path, monkeypatch,
+                                                                capsys):
+    ref = tmp_path / "results"
+    for name, seconds in (("palindrome-rnn", 20.0), ("palindrome-sweep-tuned", 600.0)):
+        run = ref / name / "20260101-000000"
+        run.mkdir(parents=True)
+        (run / "summary.json").write_text(json.dumps({"experiment": name, "status":
+                                                      "completed", "wall_time_s": seconds}))
+        (run / "config.json").write_text(json.dumps({"experiment": name, "budget": "default",
+                                                     "config": {}, "created": "2026-01-01"}))
+    monkeypatch.setenv("PRACTICA_RESULTS", str(ref))
+    only = ["--only", "palindrome-rnn", "palindrome-sweep-tuned"]
+    assert cli.main(["reproduce", "--plan", "--budget", "full", *only]) == 0
+    out = capsys.readouterr().out
+    assert "palindrome-sweep-tuned       10.0 min   (beyond the handouts)" in out
+    assert "total, handouts only, one after another 20 s" in out
+    assert "total, all, one after another 10.3 min" in out
+    assert cli.main(["reproduce", "--plan", "--budget", "full", "--handouts-only",
+                     *only]) == 0
+    out = capsys.readouterr().out
+    assert "palindrome-sweep-tuned" not in out and "total, one after another     20 s" in out
+
+
 def test_jobs_2_gives_the_metrics_of_jobs_1(tmp_path):
     args = ["reproduce", "--budget", "smoke", "--no-progress", "--only", "palindrome-rnn",
             "palindrome-lstm"]

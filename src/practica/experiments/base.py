@@ -58,6 +58,9 @@ class Experiment:
     defaults: Mapping[str, Any] = field(default_factory=dict)  # named variants
     smoke: Mapping[str, Any] = field(default_factory=dict)  # short-budget overrides
     settings: Mapping[str, Any] = field(default_factory=dict)  # default amp / channels_last
+    #: beyond the handout: a tuned variant reaching for the field's best figures, or an
+    #: extension (`reproduce --handouts-only` leaves these out; the plan counts them apart)
+    beyond: bool = False
 
     def default_config(self) -> Any:
         return cfgmod.apply_overrides(self.config_cls(), self.defaults)

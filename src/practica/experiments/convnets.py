@@ -73,6 +73,7 @@ EXPERIMENTS = [
     ),
     Experiment(
         name="convnet-vgg-best",
+        beyond=True,
         handout="CVbL 2019 §2 (Table 1 ConvNet, trained with the recipe of convnet-preact-best)",
         description="The VGG-style ConvNet of Table 1 with augmentation, standardised inputs, "
                     "AdamW + one-cycle schedule, label smoothing, bf16 + channels_last, "

@@ -245,6 +245,7 @@ EXPERIMENTS = [Experiment(
     smoke=SMOKE,
 ), Experiment(
     name="gan-mnist-dcgan",
+    beyond=True,
     handout="CVbL 2019 §4 (a convolutional GAN beside the handout's)",
     description="DCGAN (G: 100 → 128×7×7 → two 4×4/2 transposed convolutions → 28×28; D: "
                 "two 4×4/2 convolutions → 1, no BatchNorm, dropout 0.3), same losses, "

@@ -117,6 +117,7 @@ MLP_TORCH_BEST = Experiment(
 
 MLP_TORCH_LONG = Experiment(
     name="mlp-torch-long",
+    beyond=True,
     handout=HANDOUT + " (a plain MLP at the level of the field)",
     description="mlp-torch-best trained for 20 minutes instead of 7: random crops and flips, "
                 "label smoothing, 16000 steps of 256 (82 epochs)",

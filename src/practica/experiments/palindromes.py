@@ -401,6 +401,7 @@ SWEEP = Experiment(
 
 REMEDIES_STUDY = Experiment(
     name="palindrome-lstm-remedies",
+    beyond=True,
     handout=HANDOUT + " (the LSTM at long lags)",
     description="The from-scratch LSTM at T = 15…30 under each standard remedy (forget-gate "
                 "bias 1, learning rate ∝ 1/T, twice the steps, chrono initialisation), one "
@@ -414,6 +415,7 @@ REMEDIES_STUDY = Experiment(
 
 SWEEP_TUNED = Experiment(
     name="palindrome-sweep-tuned",
+    beyond=True,
     handout=HANDOUT + " (the LSTM with chrono initialisation, accuracy vs length)",
     description="The LSTM of palindrome-sweep with chrono initialisation of its gate biases "
                 "(the remedy chosen on validation by palindrome-lstm-remedies): test accuracy "

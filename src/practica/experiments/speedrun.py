@@ -249,6 +249,7 @@ def _plot_accuracy_vs_time(ctx: RunContext, history: list[dict], tta_accuracy: f
 
 EXPERIMENTS = [Experiment(
     name="cifar-speedrun",
+    beyond=True,
     handout="beyond the handouts: fast CIFAR-10 (airbench-style recipe, arXiv 2404.00498)",
     description="Whitened 3-block ConvNet, SGD-Nesterov, label smoothing, alternating flips, "
                 "Lookahead, TTA, bf16 + channels_last; 10 epochs (18 min on 2 CPU cores): 0.939; "

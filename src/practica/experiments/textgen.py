@@ -437,6 +437,7 @@ EXPERIMENTS = [
     ),
     Experiment(
         name="textgen-lstm-best",
+        beyond=True,
         handout=HANDOUT_LSTM + " (a character LSTM at the level of the field)",
         description="two-layer LSTM (384) with a 64-d embedding and dropout 0.25 on "
                     "tiny-shakespeare, 100-character windows, batch 32, Adam 2e-3 with cosine "

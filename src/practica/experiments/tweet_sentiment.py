@@ -281,6 +281,7 @@ BEST = {"embedding": 64, "bidirectional": True, "padding": "pack", "dropout": 0.
         "steps": 8000, "eval_every": 500, "clip_grad_norm": 5.0}
 TWEETS_BEST = Experiment(
     name="tweet-sentiment-best",
+    beyond=True,
     handout="Waterloo A5 §3 (\"implement an LSTM using PyTorch\": a tuned nn.LSTM)",
     description="Bidirectional character LSTM (learned 64-d embedding, hidden 128, packed "
                 "sequences, dropout 0.2), batch 64, Adam 2e-3 with warm-up and cosine "
@@ -307,6 +308,7 @@ EXPERIMENTS = [
     TWEETS_BEST,
     Experiment(
         name="tweet-sentiment-learning-curve",
+        beyond=True,
         handout="Waterloo A5 §3 (how much the training-set size limits the accuracy)",
         description="tweet-sentiment-best trained on 10k, 20k, 40k and all 70k training "
                     "tweets left after a fixed 10k validation set; validation accuracy "
