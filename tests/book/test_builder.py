@@ -227,6 +227,27 @@ def test_budget_of_a_record_made_before_a_setting_was_added():
     assert budget_of(exp, cfgmod.to_dict(exp.resolve_config(smoke=True))) == "smoke"
 
 
+def test_a_run_made_before_its_experiments_default_changed_is_custom_now():
+    """tweet-sentiment-best batches by length; a record from before the option existed ran
+    with random batches (the config class's default), so it does not count as the
+    experiment's default run, even if its record said "default" when it was made."""
+    from practica import config as cfgmod
+    from practica.book.records import run_budget
+    from practica.experiments.registry import get
+
+    name = "tweet-sentiment-best"
+    default = cfgmod.to_dict(get(name).default_config())
+    assert default["batching"] == "bucketed"
+    older = {k: v for k, v in default.items() if k != "batching"}
+    assert run_budget(name, {"budget": "default", "config": older}) == "custom"
+    assert run_budget(name, {"budget": "default", "config": default}) == "default"
+    assert run_budget(name, {"budget": "smoke", "config": older}) == "smoke"
+    # a key whose experiment default is the class's own: the older run did not vary
+    plain = cfgmod.to_dict(get("tweet-sentiment").default_config())
+    assert run_budget("tweet-sentiment", {"budget": "default", "config": {
+        k: v for k, v in plain.items() if k != "batching"}}) == "default"
+
+
 def test_several_seeds_are_quoted_as_mean_and_spread_and_all_exported(tiny_data, tmp_path):
     root = tmp_path / "seeds"
     for seed in (2, 0, 1):

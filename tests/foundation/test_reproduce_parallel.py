@@ -7,6 +7,8 @@ import json
 import time
 
 from practica import cli
+from practica.config import to_dict
+from practica.experiments.registry import get
 from practica.reproduce import progress_line, schedule
 
 
@@ -36,7 +38,8 @@ def test_plan_prints_reference_times_and_totals(tmp_path, monkeypatch, capsys):
                                                       "completed", "wall_time_s": seconds}))
         from practica.experiments.registry import get
 
-        config = {"experiment": name, "budget": "default", "config": {},
+        config = {"experiment": name, "budget": "default",
+                  "config": to_dict(get(name).default_config()),
                   "created": "2026-01-01T00:00:00"}
         assert get(name)
         (run / "config.json").write_text(json.dumps(config))
@@ -58,8 +61,9 @@ def test_plan_counts_the_experiments_beyond_the_handouts_apart(tmp_path, monkeyp
         run.mkdir(parents=True)
         (run / "summary.json").write_text(json.dumps({"experiment": name, "status":
                                                       "completed", "wall_time_s": seconds}))
+        config = to_dict(get(name).default_config())
         (run / "config.json").write_text(json.dumps({"experiment": name, "budget": "default",
-                                                     "config": {}, "created": "2026-01-01"}))
+                                                     "config": config, "created": "2026-01-01"}))
     monkeypatch.setenv("PRACTICA_RESULTS", str(ref))
     only = ["--only", "palindrome-rnn", "palindrome-sweep-tuned"]
     assert cli.main(["reproduce", "--plan", "--budget", "full", *only]) == 0

@@ -20,16 +20,16 @@ BUDGET_ORDER = {"default": 0, "full": 0, "custom": 1, "smoke": 2}
 
 
 def run_budget(experiment: str, record: dict[str, Any]) -> str:
-    """``default`` (the handout's settings), ``smoke`` or ``custom`` (anything else); runs
-    made before the record said so are classified by comparing their config."""
-    if record.get("budget"):
-        return str(record["budget"])
+    """``default`` (today's defaults of the experiment), ``smoke`` or ``custom`` (anything
+    else), from the run's config: a run made at defaults that have changed since is
+    ``custom`` now, whatever its record said then."""
     from ..experiments.base import budget_of
     from ..experiments.registry import REGISTRY
 
     exp = REGISTRY.get(experiment)
-    if exp is None or "config" not in record:
-        return "custom"
+    stored = str(record.get("budget") or "custom")
+    if stored == "smoke" or exp is None or "config" not in record:
+        return stored  # a run started with --smoke is a smoke run, whatever it overrode
     try:
         return budget_of(exp, record["config"])
     except Exception:  # a config of an older version of the experiment

@@ -79,11 +79,13 @@ class Experiment:
 def budget_of(experiment: Experiment, config: Mapping[str, Any] | Any) -> str:
     """``default`` (the handout's settings), ``smoke`` (the short budget) or ``custom``."""
     stored = dict(config) if isinstance(config, Mapping) else cfgmod.to_dict(config)
+    # a key the record lacks is a setting added since: the run had the behaviour of the
+    # config class's default (an experiment that now defaults to another value differs)
+    filled = {**cfgmod.to_dict(experiment.config_cls()), **stored}
     for budget, reference in (("default", experiment.default_config()),
                               ("smoke", experiment.resolve_config(smoke=True))):
         expected = cfgmod.to_dict(reference)
-        # a key the record lacks is a setting added since, at its default: it did not vary
-        if set(stored) <= set(expected) and {**expected, **stored} == expected:
+        if set(stored) <= set(expected) and {k: filled[k] for k in expected} == expected:
             return budget
     return "custom"
 
