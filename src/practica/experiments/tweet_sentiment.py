@@ -276,8 +276,8 @@ def plot_learning_curve(points: list[tuple[int, float, float]], path) -> None:
 
 
 SMOKE = {"steps": 200, "eval_every": 100, "train_sample": 500, "test_limit": 1000}
-BEST = {"batching": "bucketed", "embedding": 64, "bidirectional": True, "padding": "pack", "dropout": 0.2,
-        "batch_size": 64, "lr": 2e-3, "schedule": "cosine", "warmup_steps": 300,
+BEST = {"batching": "bucketed", "embedding": 64, "bidirectional": True, "padding": "pack",
+        "dropout": 0.2, "batch_size": 64, "lr": 2e-3, "schedule": "cosine", "warmup_steps": 300,
         "steps": 8000, "eval_every": 500, "clip_grad_norm": 5.0}
 TWEETS_BEST = Experiment(
     name="tweet-sentiment-best",
