@@ -47,7 +47,9 @@ def cell(run: RunRecord | None, metric: str) -> tuple[str, str, str]:
         return "not run", "", ""
     value = run.metric(metric)
     wall = run.wall_time_s
-    return (f"{value:.4g}" if isinstance(value, (int, float)) else "—",
+    shown = "—" if not isinstance(value, (int, float)) else \
+        f"{value:.4f}" if abs(value) < 10 else f"{value:.2f}"
+    return (shown,
             f"{wall / 60:.1f} min" if wall else "—", steps(run))
 
 
