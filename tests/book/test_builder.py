@@ -272,15 +272,16 @@ def test_an_fp32_and_a_bf16_run_are_kept_and_quoted_apart(tiny_data, tmp_path):
     root = tmp_path / "precision"
     fast = ("--set", "lr=0.05", "--set", "init=pytorch")  # far enough for bf16 to differ
     tiny_run(root, tiny_data, *fast)  # fp32
-    tiny_run(root, tiny_data, *fast, "--amp", "bf16")  # newer: the one quoted by default
+    tiny_run(root, tiny_data, *fast, "--amp", "bf16")
     by_amp = {json.loads((p.parent / "config.json").read_text())["settings"]["amp"]:
               json.loads(p.read_text())["metrics"]["test/accuracy"]
               for p in root.glob("mlp-torch/*/summary.json")}
     assert set(by_amp) == {"none", "bf16"} and by_amp["none"] != by_amp["bf16"]
-    answer = FULL + '\nfp32: {{ value("mlp-torch", "test/accuracy", where={"amp": "none"}) }}\n'
+    answer = FULL + ('\nfp32: {{ value("mlp-torch", "test/accuracy", where={"amp": "none"}) }}'
+                     '\nbf16: {{ value("mlp-torch", "test/accuracy", where={"amp": "bf16"}) }}\n')
     build_book(tmp_path / "out", root, sources=write_sources(tmp_path / "src", answer))
     html = page(tmp_path / "out")
-    assert f"Accuracy <span class='value'>{by_amp['bf16']:.4f}</span>" in html
+    assert f"bf16: <span class='value'>{by_amp['bf16']:.4f}</span>" in html
     assert f"fp32: <span class='value'>{by_amp['none']:.4f}</span>" in html
     assert "(2 seeds)" not in html  # two precisions are not two seeds of one job
     export_results(root, tmp_path / "results")
