@@ -41,6 +41,7 @@ from ..config import non_negative, option, positive
 from ..context import RunContext
 from ..data import tweets
 from ..errors import ConfigError
+from ..report.plots import xy_plot
 from ..train import BucketedBatches, EpochBatches, LoopConfig, Trainer, to_device
 from ..train.optim import OPTIMIZERS, SCHEDULES, make_optimizer, make_schedule
 from .base import Experiment, Target, child
@@ -250,29 +251,12 @@ def run_learning_curve(cfg: LearningCurveConfig, ctx: RunContext) -> dict[str, f
     ctx.summary_extra["learning_curve"] = [
         {"train_tweets": n, "val_accuracy": v, "train_sample_accuracy": t}
         for n, v, t in points]
-    plot_learning_curve(points, ctx.run.plots / "learning_curve.png")
+    xy_plot({"validation tweets": [(n, v) for n, v, _ in points],
+             "training sample": [(n, t) for n, _, t in points]},
+            ctx.run.plots / "learning_curve.png", xlabel="training tweets", ylabel="accuracy",
+            title="Tweet sentiment: accuracy against training-set size", logx=True)
     ctx.standard_plots = False
     return out
-
-
-def plot_learning_curve(points: list[tuple[int, float, float]], path) -> None:
-    """Validation (and training-sample) accuracy against the number of training tweets."""
-    import matplotlib.pyplot as plt
-
-    from ..records.atomic import save_figure
-    from ..report import plots  # noqa: F401 - selects the Agg backend
-
-    n, val, train = zip(*sorted(points), strict=True)
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=110)
-    ax.plot(n, val, marker="o", label="validation tweets")
-    ax.plot(n, train, marker="s", ls="--", label="training sample")
-    ax.set(xscale="log", xlabel="training tweets", ylabel="accuracy",
-           title="Tweet sentiment: accuracy against training-set size")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    save_figure(fig, path)
-    plt.close(fig)
 
 
 SMOKE = {"steps": 200, "eval_every": 100, "train_sample": 500, "test_limit": 1000}
